@@ -1,0 +1,65 @@
+# marl-course: two commands do all set-up on a fresh machine.
+#   make lab    install (first time only), then open the course in JupyterLab
+#   make test   install (first time only), then run unit tests and every notebook (nbval)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.course-installed
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+ALG ?= qmix
+MAP ?= 3m
+PRESET ?= fast
+TRAIN_ARGS ?=
+
+.PHONY: help install lab test unit notebooks exercises check-exercises execute-solutions train benchmark clean
+
+help:
+	@echo "make lab            install (once) and start JupyterLab on notebooks/  (LAB_ARGS=--no-browser ...)"
+	@echo "make test           install (once), unit tests, nbval over notebooks/ and solutions/"
+	@echo "make train ALG=qmix MAP=3m [PRESET=fast] [TRAIN_ARGS='--t-max 200000']"
+	@echo "make benchmark      simulator throughput benchmark (benchmarks/env_throughput.py)"
+	@echo "make exercises      regenerate notebooks/ (student versions) from solutions/"
+	@echo "make execute-solutions  re-run solutions/ at the default budget and store the outputs"
+
+# The virtual environment is (re)built only when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+
+check-exercises: install
+	$(BIN)/python -m course_lib.tools.make_exercises --check
+
+exercises: install
+	$(BIN)/python -m course_lib.tools.make_exercises
+
+# Unit tests and notebooks in one pytest run: one summary line, then the per-notebook timing table.
+test: check-exercises
+	COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks solutions \
+		--nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: install
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+notebooks: install
+	COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest notebooks solutions --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+execute-solutions: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 solutions/*.ipynb
+	$(BIN)/python -m course_lib.tools.make_exercises
+
+train: install
+	$(BIN)/python -m course_lib.train --alg $(ALG) --map $(MAP) --preset $(PRESET) $(TRAIN_ARGS)
+
+benchmark: install
+	$(BIN)/python benchmarks/env_throughput.py
+
+clean:
+	rm -rf runs .pytest_cache

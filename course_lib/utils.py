@@ -1,0 +1,68 @@
+"""Small shared utilities: seeding, device selection and budgets for notebooks."""
+from __future__ import annotations
+
+import os
+import random
+from typing import Optional, Union
+
+import numpy as np
+import torch
+
+__all__ = ["set_seed", "resolve_device", "quick_mode", "pick_budget"]
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's ``random``, NumPy and PyTorch (CPU and all CUDA devices)."""
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % (2**32))
+    torch.manual_seed(int(seed))
+
+
+def resolve_device(device: Union[str, torch.device, None] = "auto") -> torch.device:
+    """Turn ``"auto" | "cpu" | "cuda" | "cuda:N" | torch.device`` into a ``torch.device``.
+
+    ``"auto"`` picks CUDA when a GPU is visible, else the CPU. Asking for CUDA on a machine without
+    one raises a ``RuntimeError`` that says so, instead of failing deep inside PyTorch later.
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"unknown device {device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(
+                f"device={str(device)!r} was requested but no CUDA GPU is available on this machine "
+                "(torch.cuda.is_available() is False). Use device='cpu' or device='auto'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"device={str(device)!r} was requested but only {torch.cuda.device_count()} CUDA "
+                f"device(s) exist (valid: {', '.join(f'cuda:{i}' for i in range(torch.cuda.device_count()))})."
+            )
+    elif dev.type not in ("cpu", "mps"):
+        raise ValueError(f"unsupported device {str(device)!r}; use 'auto', 'cpu' or 'cuda'")
+    return dev
+
+
+def quick_mode() -> bool:
+    """True when the environment variable ``COURSE_QUICK`` is set to 1/true (CI's tiny budgets)."""
+    return os.environ.get("COURSE_QUICK", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def pick_budget(default, quick, full, full_run: bool = False):
+    """Choose a training budget for a notebook.
+
+    Three budgets, one switch: CI sets ``COURSE_QUICK=1`` and gets ``quick`` (seconds);
+    ``full_run=True`` (a notebook's ``FULL_RUN`` flag) gets ``full`` (paper-length, for a GPU);
+    otherwise ``default`` (a few minutes on a laptop CPU, still shows learning).
+    ``COURSE_QUICK`` wins over ``full_run`` so CI never runs a full-length job by accident.
+    """
+    if quick_mode():
+        return quick
+    return full if full_run else default
