@@ -1,0 +1,129 @@
+"""Movement, collisions, routing and damage arithmetic of the simulator (batched, no loops over units).
+
+All functions work on a batch of ``B`` environments with ``U = n_agents + n_enemies`` units (allies
+first). ``C`` is the environment's table of per-unit constants (see ``BatchedSMAC._build_constants``).
+
+Rules (StarCraft II, spec section 7; where the spec is silent, the choice is stated):
+
+- Time: one environment step = ``step_mul`` game loops (8 = 0.5 game s). Everything happens once per
+  step: orders are read from the state at the start of the step; units move (at most
+  ``speed * step_mul / 16``) while ground units that overlapped at the start of the step are pushed
+  apart; then every unit whose target is alive and within weapon range *after* moving and whose remaining
+  cooldown expires within the step fires once. No unit can fire twice in a step (shortest cooldown
+  0.7 s = 11.2 loops > 8); the remaining cooldown is tracked exactly in loops (after a shot
+  ``cd <- cd + cooldown - step_mul``), so the long-run rate of fire equals the statistics and a duel ends
+  in the step the statistics imply. Shots are instantaneous (no projectile flight or attack wind-up) and
+  simultaneous: two marines can kill each other in the same step.
+- Reach: a unit attacking (or healing) a target walks straight at it until the edge-to-edge distance is
+  ``range - 0.05``; it fires when the distance is ``<= range``.
+- Collisions: one pass of pairwise push-apart per step between living *ground* units whose circles
+  overlap at the start of the step, each pushed by half the overlap (a static spine crawler is never
+  pushed; the other unit takes the whole push); overlaps created by a step's movement are resolved during
+  the next step, like StarCraft II's gradual separation. Air units (medivac) never collide.
+- Bounds and walls: positions stay inside the map; on layouts with walls a ground unit that would end in
+  an unwalkable cell slides along the wall (keeps the x or the y part of its move) or stays. Orders that
+  move toward a point (attack, heal, the enemy AI) are routed around walls by descending the geodesic
+  distance field of :func:`course_lib.envs.smac.terrain.geodesic_table`; compass moves go straight.
+  Colossi (cliff walk) and air units ignore walls.
+- Damage of one hit: base + attribute bonus. Shields absorb first (no armor on shields); what passes
+  to the hull is reduced by armor, at least 0.5 per hit. Multi-hit attacks (zealot, colossus x2) are
+  separate hits. When several hits land on one shielded unit in the same step we apply them as if
+  they came in sequence with equal damage each (exact when they are equal, the usual case).
+- Splash: a colossus hits every enemy ground unit whose centre lies within 1.4 of its target across
+  the line of fire and whose circle touches a 0.2-thick beam through the target, perpendicular to the
+  line of fire (thermal lances sweep a short line; about 3-4 zerglings of a clump); a baneling
+  explodes when within 0.25 of its target (edge to edge) and hits every enemy ground unit whose edge is
+  within 2.2 of its centre, then dies. No friendly fire.
+"""
+from __future__ import annotations
+
+from typing import Tuple
+
+import torch
+
+__all__ = ["pairwise", "push_apart", "route_directions", "fix_walls", "apply_damage_round"]
+
+
+def pairwise(pos: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``pos: [B, U, 2]`` -> ``off: [B, U, U, 2]`` (``pos[v] - pos[u]``, the offset from u to v) and
+    ``dist: [B, U, U]``."""
+    off = pos[:, None, :, :] - pos[:, :, None, :]
+    return off, torch.linalg.vector_norm(off, dim=-1)
+
+
+def push_apart(off: torch.Tensor, dist: torch.Tensor, C) -> torch.Tensor:
+    """Displacement ``[B, U, 2]`` that separates overlapping ground units (one pass).
+
+    ``off, dist`` from :func:`pairwise` (dead units are far away, so they never overlap);
+    ``C.rsum: [U, U]`` sums of radii; ``C.push_w: [U, U]`` the share of an overlap that unit ``u`` takes
+    (0.5 between two mobile units, 1 against a static one, 0 on the diagonal and for air units).
+    """
+    ov = (C.rsum - dist).clamp_(min=0.0).mul_(C.push_w).div_(dist.clamp(min=1e-6))
+    return -(off * ov[..., None]).sum(2)
+
+
+def _cells(p: torch.Tensor, C) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Cell index ``y * W + x`` (clamped) and in-bounds flag of points ``p: [..., 2]``."""
+    x, y = p[..., 0], p[..., 1]
+    inb = (x >= 0) & (y >= 0) & (x < C.width) & (y < C.height)
+    cx = x.floor().long().clamp_(0, C.width - 1)
+    cy = y.floor().long().clamp_(0, C.height - 1)
+    return cy * C.width + cx, inb
+
+
+def route_directions(pos: torch.Tensor, goal_vec: torch.Tensor, length: torch.Tensor, C) -> torch.Tensor:
+    """Direction of one step toward ``pos + goal_vec`` that goes around walls.
+
+    Candidates: the straight direction and the 8 compass directions, each advanced by ``length``; the
+    candidate whose cell is walkable and nearest to the goal's cell along the geodesic table wins (the
+    straight direction wins ties, with a 0.5 bonus). Returns unit vectors ``[B, U, 2]``.
+    """
+    g = torch.linalg.vector_norm(goal_vec, dim=-1, keepdim=True).clamp(min=1e-6)
+    straight = goal_vec / g
+    dirs = torch.cat([straight[:, :, None, :], C.compass8.expand(*straight.shape[:2], 8, 2)], dim=2)
+    step = length.clamp(min=0.5)[..., None, None]
+    cand = pos[:, :, None, :] + dirs * step
+    cell, inb = _cells(cand, C)
+    goal_cell, _ = _cells(pos + goal_vec, C)
+    score = C.geo_flat[cell * C.n_cells + goal_cell[..., None]]
+    score = score + (~inb).to(score.dtype) * 1e5 + C.straight_bonus
+    best = score.argmin(dim=2)
+    return dirs.gather(2, best[:, :, None, None].expand(-1, -1, 1, 2)).squeeze(2)
+
+
+def fix_walls(new: torch.Tensor, old: torch.Tensor, C) -> torch.Tensor:
+    """Keep ground units out of unwalkable cells: try the move, its x part, its y part, else stay."""
+    free = C.walk_free  # [U] long: 0 = ground grid, n_cells = ignores walls (colossus, air)
+
+    def ok(p):
+        cell, inb = _cells(p, C)
+        return inb & C.walk_flat[cell + free]
+    xonly = torch.stack([new[..., 0], old[..., 1]], dim=-1)
+    yonly = torch.stack([old[..., 0], new[..., 1]], dim=-1)
+    out = torch.where(ok(yonly)[..., None], yonly, old)
+    out = torch.where(ok(xonly)[..., None], xonly, out)
+    out = torch.where(ok(new)[..., None], new, out)
+    return out
+
+
+def apply_damage_round(raw: torch.Tensor, count: torch.Tensor, shield: torch.Tensor,
+                       armor: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Damage of one round of hits on shielded units.
+
+    Args:
+        raw: ``[B, U]`` total raw damage (before armor) landing on each unit this round.
+        count: ``[B, U]`` number of hits landing on each unit.
+        shield: ``[B, U]`` current shields.
+        armor: ``[U]`` hull armor.
+    Returns:
+        ``(shield_loss, hull_loss)`` both ``[B, U]``: shields absorb first; the overflow reaches the
+        hull reduced by ``armor`` for each hit that (partly) passed the shield, at least 0.5 per hit.
+    """
+    absorb = torch.minimum(shield, raw)
+    over = raw - absorb
+    mean_hit = raw / count.clamp(min=1.0)
+    full = torch.floor(shield / mean_hit.clamp(min=1e-6))
+    n_over = (count - full).clamp(min=1.0)
+    hull = torch.maximum(over - armor * n_over, 0.5 * n_over)
+    hull = torch.where(over > 0, hull, torch.zeros_like(hull))
+    return absorb, hull
