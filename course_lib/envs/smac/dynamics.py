@@ -41,30 +41,36 @@ from typing import Tuple
 
 import torch
 
-__all__ = ["pairwise", "push_apart", "route_directions", "fix_walls", "apply_damage_round"]
+__all__ = ["norm2", "pairwise", "push_apart", "route_directions", "fix_walls", "apply_damage_round"]
+
+
+def norm2(v: torch.Tensor) -> torch.Tensor:
+    """Length of vectors stored as x and y rows: ``v: [B, 2, ...] -> [B, ...]`` (``hypot``; PyTorch's
+    ``vector_norm`` over a non-innermost dimension is orders of magnitude slower on the CPU)."""
+    return torch.hypot(v[:, 0], v[:, 1])
 
 
 def pairwise(pos: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """``pos: [B, U, 2]`` -> ``off: [B, U, U, 2]`` (``pos[v] - pos[u]``, the offset from u to v) and
-    ``dist: [B, U, U]``."""
-    off = pos[:, None, :, :] - pos[:, :, None, :]
-    return off, torch.linalg.vector_norm(off, dim=-1)
+    """``pos: [B, 2, U]`` (x and y rows) -> ``off: [B, 2, U, U]`` (``off[:, :, u, v] = pos[v] - pos[u]``,
+    the offset from u to v) and ``dist: [B, U, U]``."""
+    off = pos[:, :, None, :] - pos[:, :, :, None]
+    return off, norm2(off)
 
 
 def push_apart(off: torch.Tensor, dist: torch.Tensor, C) -> torch.Tensor:
-    """Displacement ``[B, U, 2]`` that separates overlapping ground units (one pass).
+    """Displacement ``[B, 2, U]`` that separates overlapping ground units (one pass).
 
     ``off, dist`` from :func:`pairwise` (dead units are far away, so they never overlap);
     ``C.rsum: [U, U]`` sums of radii; ``C.push_w: [U, U]`` the share of an overlap that unit ``u`` takes
     (0.5 between two mobile units, 1 against a static one, 0 on the diagonal and for air units).
     """
     ov = (C.rsum - dist).clamp_(min=0.0).mul_(C.push_w).div_(dist.clamp(min=1e-6))
-    return -(off * ov[..., None]).sum(2)
+    return -(off * ov[:, None]).sum(-1)
 
 
 def _cells(p: torch.Tensor, C) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Cell index ``y * W + x`` (clamped) and in-bounds flag of points ``p: [..., 2]``."""
-    x, y = p[..., 0], p[..., 1]
+    """Cell index ``y * W + x`` (clamped) and in-bounds flag of points ``p: [B, 2, ...]``."""
+    x, y = p[:, 0], p[:, 1]
     inb = (x >= 0) & (y >= 0) & (x < C.width) & (y < C.height)
     cx = x.floor().long().clamp_(0, C.width - 1)
     cy = y.floor().long().clamp_(0, C.height - 1)
@@ -74,36 +80,40 @@ def _cells(p: torch.Tensor, C) -> Tuple[torch.Tensor, torch.Tensor]:
 def route_directions(pos: torch.Tensor, goal_vec: torch.Tensor, length: torch.Tensor, C) -> torch.Tensor:
     """Direction of one step toward ``pos + goal_vec`` that goes around walls.
 
-    Candidates: the straight direction and the 8 compass directions, each advanced by ``length``; the
-    candidate whose cell is walkable and nearest to the goal's cell along the geodesic table wins (the
-    straight direction wins ties, with a 0.5 bonus). Returns unit vectors ``[B, U, 2]``.
+    ``pos, goal_vec: [B, 2, U]``, ``length: [B, U]``. Candidates: the straight direction and the 8
+    compass directions, each advanced by ``length`` (at least 0.5); the candidate whose cell is walkable
+    and nearest to the goal's cell along the geodesic table wins (the straight direction wins ties, with a
+    0.5 bonus). Returns unit vectors ``[B, 2, U]``.
     """
-    g = torch.linalg.vector_norm(goal_vec, dim=-1, keepdim=True).clamp(min=1e-6)
+    B, _, U = pos.shape
+    g = norm2(goal_vec).clamp(min=1e-6)[:, None]
     straight = goal_vec / g
-    dirs = torch.cat([straight[:, :, None, :], C.compass8.expand(*straight.shape[:2], 8, 2)], dim=2)
-    step = length.clamp(min=0.5)[..., None, None]
-    cand = pos[:, :, None, :] + dirs * step
-    cell, inb = _cells(cand, C)
-    goal_cell, _ = _cells(pos + goal_vec, C)
+    dirs = torch.cat([straight[..., None], C.compass8.expand(B, 2, U, 8)], dim=-1)     # [B, 2, U, 9]
+    cand = pos[..., None] + dirs * length.clamp(min=0.5)[:, None, :, None]
+    cell, inb = _cells(cand, C)                                                         # [B, U, 9]
+    goal_cell, _ = _cells(pos + goal_vec, C)                                            # [B, U]
     score = C.geo_flat[cell * C.n_cells + goal_cell[..., None]]
     score = score + (~inb).to(score.dtype) * 1e5 + C.straight_bonus
-    best = score.argmin(dim=2)
-    return dirs.gather(2, best[:, :, None, None].expand(-1, -1, 1, 2)).squeeze(2)
+    best = score.argmin(dim=-1)
+    return dirs.gather(3, best[:, None, :, None].expand(B, 2, U, 1)).squeeze(-1)
 
 
 def fix_walls(new: torch.Tensor, old: torch.Tensor, C) -> torch.Tensor:
-    """Keep ground units out of unwalkable cells: try the move, its x part, its y part, else stay."""
+    """Keep ground units out of unwalkable cells: try the move, its x part, its y part, else stay.
+
+    ``new, old: [B, 2, U]``.
+    """
     free = C.walk_free  # [U] long: 0 = ground grid, n_cells = ignores walls (colossus, air)
 
     def ok(p):
         cell, inb = _cells(p, C)
-        return inb & C.walk_flat[cell + free]
-    xonly = torch.stack([new[..., 0], old[..., 1]], dim=-1)
-    yonly = torch.stack([old[..., 0], new[..., 1]], dim=-1)
-    out = torch.where(ok(yonly)[..., None], yonly, old)
-    out = torch.where(ok(xonly)[..., None], xonly, out)
-    out = torch.where(ok(new)[..., None], new, out)
-    return out
+        return (inb & C.walk_flat[cell + free])[:, None, :]
+
+    xonly = torch.stack([new[:, 0], old[:, 1]], dim=1)
+    yonly = torch.stack([old[:, 0], new[:, 1]], dim=1)
+    out = torch.where(ok(yonly), yonly, old)
+    out = torch.where(ok(xonly), xonly, out)
+    return torch.where(ok(new), new, out)
 
 
 def apply_damage_round(raw: torch.Tensor, count: torch.Tensor, shield: torch.Tensor,

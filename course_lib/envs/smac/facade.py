@@ -40,14 +40,17 @@ class StarCraft2Env:
         map_name: SMAC map name (default "8m", as SMAC).
         seed: start-position seed; None draws one at random.
         device: where the simulator's tensors live (default "cpu"; a single battle is fastest there).
+        compile: compile the simulator step with ``torch.compile`` (see ``BatchedSMAC``).
         **kwargs: SMAC's StarCraft2Env keywords (``step_mul``, ``reward_*``, ``obs_*``, ...).
     """
 
-    def __init__(self, map_name: str = "8m", seed: Optional[int] = None, device="cpu", **kwargs):
+    def __init__(self, map_name: str = "8m", seed: Optional[int] = None, device="cpu", compile: bool = False,
+                 **kwargs):
         validate_smac_kwargs(kwargs, "StarCraft2Env")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**31))
-        self._env = BatchedSMAC(map_name, n_envs=1, device=device, seed=seed, auto_reset=False, **kwargs)
+        self._env = BatchedSMAC(map_name, n_envs=1, device=device, seed=seed, auto_reset=False,
+                                compile=compile, **kwargs)
         self._seed = int(seed)
         self.map_name = self._env.map_name
         self.n_agents = self._env.n_agents
@@ -63,38 +66,53 @@ class StarCraft2Env:
     def _set(self, nxt: Dict[str, torch.Tensor]) -> None:
         self._nxt = nxt
         self._np = None
+        self._avail_list = None
 
     def _numpy(self):
+        """``(obs [N, obs_dim], state [state_dim], avail [N, A] int64)`` NumPy views of the current step."""
         if self._np is None:
             n = self._nxt
-            self._np = (n["obs"][0].cpu().numpy(), n["state"][0].cpu().numpy(),
-                        n["avail"][0].cpu().numpy().astype(np.int64))
+            if self._env.device.type == "cpu":
+                self._np = (n["obs"].numpy()[0], n["state"].numpy()[0], n["avail"].numpy()[0].astype(np.int64))
+            else:
+                self._np = (n["obs"][0].cpu().numpy(), n["state"][0].cpu().numpy(),
+                            n["avail"][0].cpu().numpy().astype(np.int64))
         return self._np
+
+    def _avail_lists(self) -> List[List[int]]:
+        if self._avail_list is None:
+            self._avail_list = self._numpy()[2].tolist()
+        return self._avail_list
 
     def _to_actions(self, actions) -> torch.Tensor:
         """Validate one action per agent (type, shape, range, availability) and return ``[1, N]`` long."""
-        if isinstance(actions, torch.Tensor):
-            arr = actions.detach().cpu().numpy()
-        elif isinstance(actions, (list, tuple, np.ndarray)):
-            arr = np.asarray(actions)
+        if isinstance(actions, (list, tuple)) and all(type(a) is int for a in actions):
+            acts = list(actions)
         else:
-            raise TypeError(f"actions must be a list, tuple, NumPy array or tensor of {self.n_agents} ints, "
-                            f"got {type(actions).__name__}")
-        if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-            raise TypeError(f"actions must be integers, got dtype {arr.dtype} ({actions!r})")
-        if arr.shape != (self.n_agents,):
+            if isinstance(actions, torch.Tensor):
+                arr = actions.detach().cpu().numpy()
+            elif isinstance(actions, (list, tuple, np.ndarray)):
+                arr = np.asarray(actions)
+            else:
+                raise TypeError(f"actions must be a list, tuple, NumPy array or tensor of {self.n_agents} "
+                                f"ints, got {type(actions).__name__}")
+            if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+                raise TypeError(f"actions must be integers, got dtype {arr.dtype} ({actions!r})")
+            if arr.shape != (self.n_agents,):
+                raise ValueError(f"actions must hold one action per agent, shape ({self.n_agents},), "
+                                 f"got shape {arr.shape}")
+            acts = arr.tolist()
+        if len(acts) != self.n_agents:
             raise ValueError(f"actions must hold one action per agent, shape ({self.n_agents},), "
-                             f"got shape {arr.shape}")
+                             f"got {len(acts)} actions")
         if self._done:
             raise RuntimeError("the episode has terminated; call reset() before step()")
-        arr = arr.astype(np.int64, copy=False)
-        avail = self._numpy()[2]
-        ok = (arr >= 0) & (arr < self.n_actions)
-        ok[ok] = avail[np.flatnonzero(ok), arr[ok]] > 0
-        if not ok.all():
-            i = int(np.flatnonzero(~ok)[0])
-            self._env._raise_unavailable(0, i, int(arr[i]))
-        return torch.from_numpy(arr).reshape(1, self.n_agents).to(self._env.device)
+        avail = self._avail_lists()
+        n_act = self.n_actions
+        for i, a in enumerate(acts):
+            if not (0 <= a < n_act and avail[i][a]):
+                self._env._raise_unavailable(0, i, int(a))
+        return torch.tensor([acts], dtype=torch.long, device=self._env.device)
 
     # -------------------------------------------------------------------------------- SMAC API
     def reset(self):
@@ -134,11 +152,11 @@ class StarCraft2Env:
 
     def get_avail_actions(self) -> List[List[int]]:
         """SMAC's list of ``n_agents`` lists of 0/1 ints."""
-        return self._numpy()[2].tolist()
+        return [list(row) for row in self._avail_lists()]
 
     def get_avail_agent_actions(self, agent_id: int) -> List[int]:
         self._check_agent(agent_id)
-        return self._numpy()[2][agent_id].tolist()
+        return list(self._avail_lists()[agent_id])
 
     def get_obs_size(self) -> int:
         return self._env.obs_dim

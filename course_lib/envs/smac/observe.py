@@ -45,23 +45,29 @@ SIGHT = 9.0
 SHOOT = 6.0
 # columns of the per-unit feature bank (then the type one-hot)
 UNIT_FEATS = ("health", "shield", "cooldown", "rel_x", "rel_y")
+GEO = 3  # geometry bank per (observer, unit) pair: dist, dx, dy
 
 
 def build_avail(epos: torch.Tensor, alive: torch.Tensor, dist: torch.Tensor, C) -> torch.Tensor:
     """Action masks ``[B, N, n_actions]`` bool.
 
-    ``epos: [B, U, 2]`` positions with dead units far away, ``alive: [B, U]``, ``dist: [B, U, U]``.
+    ``epos: [B, 2, U]`` positions with dead units far away, ``alive: [B, U]``, ``dist: [B, U, U]``.
     """
     N = C.N
-    alive_a = alive[:, :N]
-    p = epos[:, :N, None, :] + C.move_check                      # [B, N, 4, 2]
     if C.open_terrain:
-        ok = ((p >= 0) & (p < C.size_xy)).all(-1)
+        # offsets (0, 0), N, S, E, W: a living unit is inside the map, a dead one far outside, so the
+        # first test is "alive" (stop available) and the others the four moves
+        p = epos[:, :, :N, None] + C.move_check5                 # [B, 2, N, 5]
+        ok = ((p >= 0) & (p < C.size_xy3)).all(1)                 # [B, N, 5]
+        head = torch.cat([~ok[..., :1], ok], -1)
     else:
-        x, y = p[..., 0], p[..., 1]
+        alive_a = alive[:, :N]
+        p = epos[:, :, :N, None] + C.move_check                  # [B, 2, N, 4]
+        x, y = p[:, 0], p[:, 1]
         inb = (x >= 0) & (y >= 0) & (x < C.width) & (y < C.height)
         cell = y.floor().long().clamp_(0, C.height - 1) * C.width + x.floor().long().clamp_(0, C.width - 1)
         ok = inb & C.walk_flat[cell + C.walk_free_a]
+        head = torch.cat([torch.stack([~alive_a, alive_a], -1), ok], -1)
     att = dist[:, :N, N:] <= SHOOT                                # dead units are far away
     if C.has_healer_agent:
         heal = (dist[:, :N, :N] <= SHOOT) & C.heal_target_ok
@@ -70,39 +76,48 @@ def build_avail(epos: torch.Tensor, alive: torch.Tensor, dist: torch.Tensor, C) 
         else:
             heal = heal[:, :, :C.E]
         att = torch.where(C.healer_agent[:, None], heal, att)
-    return torch.cat([torch.stack([~alive_a, alive_a], -1), ok, att], dim=-1)
+    return torch.cat([head, att], dim=-1)
 
 
 def build_unit_feats(pos, health, shield, cd, alive, C) -> torch.Tensor:
     """Per-unit feature bank ``[B, U, 5 + utb]``: health, shield, cooldown (energy for a medivac)
-    normalised, position relative to the map centre, type one-hot; zero rows for dead units."""
+    normalised, position relative to the map centre, type one-hot; zero rows for dead units.
+    ``pos: [B, 2, U]``."""
     B = pos.shape[0]
-    parts = [torch.stack([health * C.inv_hp, shield * C.inv_sh, (cd * C.inv_maxcd).clamp_(0.0, 1.0)], -1),
-             (pos - C.center) * C.inv_size]
+    # health / max, shield / max, cooldown / max clipped to 1 (SMAC clips), (pos - centre) / size
+    parts = [(torch.stack([health, shield, cd], -1) * C.inv3).clamp_(max=1.0),
+             torch.addcmul(C.neg_center_scaled, pos, C.inv_size2).transpose(1, 2)]
     if C.utb:
         parts.append(C.onehot.expand(B, C.U, C.utb))
     return torch.cat(parts, -1) * alive[..., None]
 
 
-def build_obs(epos, diff, dist, avail, ufeat, last_action, t, C) -> torch.Tensor:
-    """Observations ``[B, N, obs_dim]`` float32 (see module docstring for the layout)."""
+def build_obs(epos, off, dist, avail, ufeat, last_action, t, C) -> torch.Tensor:
+    """Observations ``[B, N, obs_dim]`` float32 (see module docstring for the layout).
+
+    ``epos: [B, 2, U]``; ``off, dist`` from ``dynamics.pairwise(epos)``; ``ufeat`` from
+    :func:`build_unit_feats`. Three flat banks are gathered with precomputed indices and combined as
+    ``obs = a + b * v``: ``a`` holds the geometry ``dist, dx, dy`` (/ 9, zero beyond sight) of every
+    (agent, unit) pair, ``b`` the per-unit features, the action masks and last actions, ``v`` the sight
+    mask of every pair. Nothing of size ``[B, N, U, features]`` is built, which keeps the large maps fast.
+    """
     B, N = epos.shape[0], C.N
     dA = dist[:, :N]                                              # [B, N, U]
-    flag = torch.cat([C.ones_nn.expand(B, N, N), avail[:, :, 6:6 + C.E].to(epos.dtype)], -1)
-    geo = torch.cat([flag[..., None], torch.cat([dA[..., None], diff[:, :N]], -1) * C.geo_scale], -1)
-    uf = ufeat[:, None].expand(B, N, C.U, ufeat.shape[-1])
-    parts = [geo, uf]
-    if C.obs_last_action:
-        la = C.eye_actions[last_action]                           # [B, N, A]
-        la = torch.cat([la, la.new_zeros(B, C.E, C.A)], 1)
-        parts.append(la[:, None].expand(B, N, C.U, C.A))
-    pair = torch.cat(parts, -1) * (dA < SIGHT)[..., None]
-    flat = [avail.reshape(B, -1).to(epos.dtype), pair.reshape(B, -1)]
+    visf = (dA < SIGHT).to(epos.dtype)
+    geo = torch.cat([dA[:, None], off[:, :, :N]], 1) * (visf * (1.0 / SIGHT))[:, None]   # [B, 3, N, U]
+    fa = [geo.reshape(B, -1)]
     if C.obs_pathing_grid or C.obs_terrain_height:
-        flat.append((_surroundings(epos[:, :N], C) * alive_f(avail)).reshape(B, -1))
+        fa.append((_surroundings(epos[:, :, :N], C) * alive_f(avail)).reshape(B, -1))
     if C.obs_timestep_number:
-        flat.append((t.to(epos.dtype) / C.episode_limit)[:, None])
-    return torch.cat(flat, 1).index_select(1, C.obs_index).view(B, N, C.obs_dim)
+        fa.append((t.to(epos.dtype) / C.episode_limit)[:, None])
+    fa.append(C.zero_b)
+    fb = [ufeat.reshape(B, -1), avail.reshape(B, -1).to(epos.dtype)]
+    if C.obs_last_action:
+        fb.append(C.eye_actions[last_action].reshape(B, -1))
+    fb.append(C.one_b)
+    fv = torch.cat([visf.reshape(B, -1), C.one_b, C.zero_b], 1)
+    obs = torch.addcmul(_take(torch.cat(fa, 1), C.obs_ia), _take(torch.cat(fb, 1), C.obs_ib), _take(fv, C.obs_iv))
+    return obs.view(B, N, C.obs_dim)
 
 
 def alive_f(avail: torch.Tensor) -> torch.Tensor:
@@ -111,18 +126,18 @@ def alive_f(avail: torch.Tensor) -> torch.Tensor:
 
 
 def _surroundings(pos_a: torch.Tensor, C) -> torch.Tensor:
-    """SMAC's surrounding pathing (8) and/or terrain height (9) values ``[B, N, k]``."""
-    base = pos_a.floor()
+    """SMAC's surrounding pathing (8) and/or terrain height (9) values ``[B, N, k]``; ``pos_a: [B, 2, N]``."""
+    base = pos_a.floor()[..., None]                               # [B, 2, N, 1]
     out = []
     if C.obs_pathing_grid:
-        out.append(_lookup(base[:, :, None, :] + C.surround_offsets[:8], C.path_grid_f, C))
+        out.append(_lookup(base + C.surround_offsets[:, :, :8], C.path_grid_f, C))
     if C.obs_terrain_height:
-        out.append(_lookup(base[:, :, None, :] + C.surround_offsets, C.height_grid_f, C))
+        out.append(_lookup(base + C.surround_offsets, C.height_grid_f, C))
     return torch.cat(out, dim=-1)
 
 
 def _lookup(p: torch.Tensor, grid_flat: torch.Tensor, C) -> torch.Tensor:
-    x, y = p[..., 0], p[..., 1]
+    x, y = p[:, 0], p[:, 1]
     inb = (x >= 0) & (y >= 0) & (x < C.width) & (y < C.height)
     cell = y.long().clamp(0, C.height - 1) * C.width + x.long().clamp(0, C.width - 1)
     return torch.where(inb, grid_flat[cell], torch.ones_like(x))
@@ -138,21 +153,34 @@ def build_state(ufeat, last_action, t, C, obs=None) -> torch.Tensor:
         flat.append(C.eye_actions[last_action].reshape(B, -1))
     if C.state_timestep_number:
         flat.append((t.to(ufeat.dtype) / C.episode_limit)[:, None])
-    return torch.cat(flat, 1).index_select(1, C.state_index)
+    return _take(torch.cat(flat, 1), C.state_index)
+
+
+def _take(bank: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``bank[:, index]`` for ``bank: [B, K]``; ``gather`` with a broadcast index is faster than
+    ``index_select`` along dimension 1 for large batches."""
+    if bank.shape[0] >= 64:
+        return torch.gather(bank, 1, index.expand(bank.shape[0], index.shape[0]))
+    return bank.index_select(1, index)
 
 
 # ----------------------------------------------------------------------------------- index tables
 def build_index_tables(C) -> None:
-    """Precompute ``C.obs_index`` / ``C.state_index`` (positions in the flattened feature banks) and
-    the matching feature names ``C.obs_names`` / ``C.state_names``."""
+    """Precompute the gather indices of the observation (``C.obs_ia/ib/iv``, see :func:`build_obs`) and
+    of the state (``C.state_index``), with the matching feature names ``C.obs_names`` / ``C.state_names``."""
     N, E, U, A, utb = C.N, C.E, C.U, C.A, C.utb
     Fu = len(UNIT_FEATS) + utb
-    Fp = 4 + Fu + (A if C.obs_last_action else 0)
-    av0 = 0
-    p0 = N * A
     n_sur = (8 if C.obs_pathing_grid else 0) + (9 if C.obs_terrain_height else 0)
-    s0 = p0 + N * U * Fp
+    # bank a: geometry [3, N, U], surroundings [N, n_sur], timestep, zero
+    s0 = N * U * GEO
     t0 = s0 + N * n_sur
+    zero_a = t0 + (1 if C.obs_timestep_number else 0)
+    # bank b: unit features [U, Fu], masks [N, A], last actions [N, A], one
+    av0 = U * Fu
+    la0 = av0 + N * A
+    one_b = la0 + (N * A if C.obs_last_action else 0)
+    # bank v: sight mask [N, U], one, zero
+    one_v, zero_v = N * U, N * U + 1
     etypes = [f"type_{n}" for n in C.spec.enemy_type_order[:utb]] if utb else []
     atypes = [f"type_{n}" for n in C.spec.ally_type_order[:utb]] if utb else []
     sur_names = ([f"pathing_{d}" for d in ("n", "s", "e", "w", "ne", "sw", "se", "nw")] if C.obs_pathing_grid
@@ -162,68 +190,74 @@ def build_index_tables(C) -> None:
     def unit_cols(ally_side: bool, with_health: bool):
         cols, names = [], []
         if with_health:
-            cols.append(4 + 0)
+            cols.append(UNIT_FEATS.index("health"))
             names.append("health")
             if (C.ally_shield if ally_side else C.enemy_shield):
-                cols.append(4 + 1)
+                cols.append(UNIT_FEATS.index("shield"))
                 names.append("shield")
-        for k in range(utb):
-            cols.append(4 + len(UNIT_FEATS) + k)
+        cols += [len(UNIT_FEATS) + k for k in range(utb)]
         names += atypes if ally_side else etypes
         return cols, names
 
     e_cols, e_names = unit_cols(False, C.obs_all_health)
     a_cols, a_names = unit_cols(True, C.obs_all_health)
     o_cols, o_names = unit_cols(True, C.obs_own_health)
-    la_cols = [4 + Fu + a for a in range(A)] if C.obs_last_action else []
-    index, names = [], []
+    ia, ib, iv, names = [], [], [], []
+
+    def add(i, name, a=None, b=None, v=None):
+        ia.append(zero_a if a is None else a)
+        ib.append(one_b if b is None else b)
+        iv.append(zero_v if v is None else v)
+        if i == 0:
+            names.append(name)
+
     for i in range(N):
         for k, d in enumerate(("north", "south", "east", "west")):
-            index.append(av0 + i * A + 2 + k)
-            if i == 0:
-                names.append(f"move_{d}")
+            add(i, f"move_{d}", b=av0 + i * A + 2 + k, v=one_v)
         for k in range(n_sur):
-            index.append(s0 + i * n_sur + k)
-            if i == 0:
-                names.append(sur_names[k])
+            add(i, sur_names[k], a=s0 + i * n_sur + k)
         for j in range(E):
-            base = p0 + (i * U + N + j) * Fp
-            for c, nm in zip([0, 1, 2, 3] + e_cols, ["attackable", "dist", "rel_x", "rel_y"] + e_names):
-                index.append(base + c)
-                if i == 0:
-                    names.append(f"enemy_{j}_{nm}")
+            u = N + j
+            vis = i * U + u
+            # SMAC fills the row only when the enemy is alive and within sight; its first entry is the
+            # mask's attack flag (for a medivac: the heal flag of ally j)
+            add(i, f"enemy_{j}_attackable", b=av0 + i * A + 6 + j, v=vis)
+            for c, nm in enumerate(("dist", "rel_x", "rel_y")):
+                add(i, f"enemy_{j}_{nm}", a=c * N * U + vis)
+            for c, nm in zip(e_cols, e_names):
+                add(i, f"enemy_{j}_{nm}", b=u * Fu + c, v=vis)
         slot = 0
         for k in range(N):
             if k == i:
                 continue
-            base = p0 + (i * U + k) * Fp
-            nms = ["visible", "dist", "rel_x", "rel_y"] + a_names + [f"last_action_{a}" for a in range(len(la_cols))]
-            for c, nm in zip([0, 1, 2, 3] + a_cols + la_cols, nms):
-                index.append(base + c)
-                if i == 0:
-                    names.append(f"ally_{slot}_{nm}")
+            vis = i * U + k
+            add(i, f"ally_{slot}_visible", v=vis)
+            for c, nm in enumerate(("dist", "rel_x", "rel_y")):
+                add(i, f"ally_{slot}_{nm}", a=c * N * U + vis)
+            for c, nm in zip(a_cols, a_names):
+                add(i, f"ally_{slot}_{nm}", b=k * Fu + c, v=vis)
+            if C.obs_last_action:
+                for act in range(A):
+                    add(i, f"ally_{slot}_last_action_{act}", b=la0 + k * A + act, v=vis)
             slot += 1
-        base = p0 + (i * U + i) * Fp
         for c, nm in zip(o_cols, o_names):
-            index.append(base + c)
-            if i == 0:
-                names.append(f"own_{nm}")
+            add(i, f"own_{nm}", b=i * Fu + c, v=one_v)
         if C.obs_timestep_number:
-            index.append(t0)
-            if i == 0:
-                names.append("timestep")
-    C.obs_dim_bank = len(index) // N
-    C.obs_index = torch.tensor(index, dtype=torch.long, device=C.device)
+            add(i, "timestep", a=t0)
+    C.obs_dim_bank = len(ia) // N
+    as_t = lambda x: torch.tensor(x, dtype=torch.long, device=C.device)
+    C.obs_ia, C.obs_ib, C.obs_iv = as_t(ia), as_t(ib), as_t(iv)
     C.obs_names = names
 
     # state: unit bank [U, Fu], then last actions [N, A], then timestep
     sidx, snames = [], []
+    F = UNIT_FEATS.index
     for u in range(U):
         ally = u < N
-        cols = [0] + ([2] if ally else []) + [3, 4]
+        cols = [F("health")] + ([F("cooldown")] if ally else []) + [F("rel_x"), F("rel_y")]
         nms = ["health"] + (["cooldown"] if ally else []) + ["rel_x", "rel_y"]
         if (C.ally_shield if ally else C.enemy_shield):
-            cols.append(1)
+            cols.append(F("shield"))
             nms.append("shield")
         cols += [len(UNIT_FEATS) + k for k in range(utb)]
         nms += atypes if ally else etypes
