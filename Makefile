@@ -31,8 +31,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# Root at the repository (solutions/ stays one click away); opens on notebooks/00_welcome.ipynb.
+# As root (containers, cloud machines) Jupyter needs --allow-root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 lab: install
-	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_welcome.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 check-exercises: install
 	$(BIN)/python -m course_lib.tools.make_exercises --check
