@@ -489,7 +489,7 @@ class BatchedSMAC:
         self.episode = torch.full((B,), -1, device=dev, dtype=torch.long)
         self.done = torch.zeros(B, device=dev, dtype=torch.bool)
         self.env_ids = torch.arange(B, device=dev, dtype=torch.long)
-        self._enemy_act = torch.zeros(B, E, device=dev, dtype=torch.long)
+        self._act_buf = torch.zeros(B, U, device=dev, dtype=torch.long)
         self._zeros_bu = z(B, U)
         self._minus1 = torch.full((B, U), -1, device=dev, dtype=torch.long)
         self._stats = torch.zeros(B, 3, device=dev, dtype=torch.long)  # won, games, timeouts per env
@@ -694,7 +694,8 @@ class BatchedSMAC:
         B = self.n_envs
         alive0 = self.alive
         hs0 = self.health + self.shield if C.has_shield else self.health
-        act = torch.cat([act_a, self._enemy_act], 1)
+        act = self._act_buf                   # [B, U]: the agents' actions, then 0 for the enemies
+        act[:, :C.N] = act_a
 
         # ---- 1. orders (from the state at the start of the step)
         tgt, has, chase, goal = self._decide(act)

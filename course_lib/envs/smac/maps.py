@@ -9,7 +9,9 @@ order) and we reproduce that quirk (``enemy_type_order``).
 Layout (where the real maps' terrain is not public in code, we chose equivalents):
 
 - ``open``: a 32 x 32 walkable arena; allies start around (9, 16), enemies around (23, 16), each group
-  in a compact square grid (spacing ``2 * largest radius + 0.25``), jittered a little per episode.
+  in a compact square grid (spacing ``2 * largest radius + 0.5``, wider on the baneling maps) whose front
+  rows face the other group (``front_types`` first, e.g. zealots before stalkers); every episode shifts
+  each group by up to 1 and every unit by up to 0.2.
 - ``corridor`` (corridor): a left room (x 2-12, y 6-26) joined to a right room (x 20-30, y 2-30) by a
   corridor 4 wide (x 12-20, y 14-18). The zealots start in the left room, the 24 zerglings in the right
   room; holding the corridor's mouth is the intended tactic, as on the real map's choke.
@@ -24,7 +26,7 @@ Layout (where the real maps' terrain is not public in code, we chose equivalents
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
 from .units import UNIT_TYPES, UnitType

@@ -59,7 +59,7 @@ def build_avail(epos: torch.Tensor, alive: torch.Tensor, dist: torch.Tensor, C) 
         # first test is "alive" (stop available) and the others the four moves
         p = epos[:, :, :N, None] + C.move_check5                 # [B, 2, N, 5]
         ok = ((p >= 0) & (p < C.size_xy3)).all(1)                 # [B, N, 5]
-        head = torch.cat([~ok[..., :1], ok], -1)
+        head = [~ok[..., :1], ok]
     else:
         alive_a = alive[:, :N]
         p = epos[:, :, :N, None] + C.move_check                  # [B, 2, N, 4]
@@ -67,7 +67,7 @@ def build_avail(epos: torch.Tensor, alive: torch.Tensor, dist: torch.Tensor, C) 
         inb = (x >= 0) & (y >= 0) & (x < C.width) & (y < C.height)
         cell = y.floor().long().clamp_(0, C.height - 1) * C.width + x.floor().long().clamp_(0, C.width - 1)
         ok = inb & C.walk_flat[cell + C.walk_free_a]
-        head = torch.cat([torch.stack([~alive_a, alive_a], -1), ok], -1)
+        head = [torch.stack([~alive_a, alive_a], -1), ok]
     att = dist[:, :N, N:] <= SHOOT                                # dead units are far away
     if C.has_healer_agent:
         heal = (dist[:, :N, :N] <= SHOOT) & C.heal_target_ok
@@ -76,7 +76,7 @@ def build_avail(epos: torch.Tensor, alive: torch.Tensor, dist: torch.Tensor, C) 
         else:
             heal = heal[:, :, :C.E]
         att = torch.where(C.healer_agent[:, None], heal, att)
-    return torch.cat([head, att], dim=-1)
+    return torch.cat(head + [att], dim=-1)
 
 
 def build_unit_feats(pos, health, shield, cd, alive, C) -> torch.Tensor:
@@ -110,13 +110,14 @@ def build_obs(epos, off, dist, avail, ufeat, last_action, t, C) -> torch.Tensor:
         fa.append((_surroundings(epos[:, :, :N], C) * alive_f(avail)).reshape(B, -1))
     if C.obs_timestep_number:
         fa.append((t.to(epos.dtype) / C.episode_limit)[:, None])
-    fa.append(C.zero_b)
+    # (bank a's "zero" is the distance of agent 0 to itself: always exactly 0)
     fb = [ufeat.reshape(B, -1), avail.reshape(B, -1).to(epos.dtype)]
     if C.obs_last_action:
         fb.append(C.eye_actions[last_action].reshape(B, -1))
     fb.append(C.one_b)
     fv = torch.cat([visf.reshape(B, -1), C.one_b, C.zero_b], 1)
-    obs = torch.addcmul(_take(torch.cat(fa, 1), C.obs_ia), _take(torch.cat(fb, 1), C.obs_ib), _take(fv, C.obs_iv))
+    bank_a = torch.cat(fa, 1) if len(fa) > 1 else fa[0]
+    obs = torch.addcmul(_take(bank_a, C.obs_ia), _take(torch.cat(fb, 1), C.obs_ib), _take(fv, C.obs_iv))
     return obs.view(B, N, C.obs_dim)
 
 
@@ -171,10 +172,10 @@ def build_index_tables(C) -> None:
     N, E, U, A, utb = C.N, C.E, C.U, C.A, C.utb
     Fu = len(UNIT_FEATS) + utb
     n_sur = (8 if C.obs_pathing_grid else 0) + (9 if C.obs_terrain_height else 0)
-    # bank a: geometry [3, N, U], surroundings [N, n_sur], timestep, zero
+    # bank a: geometry [3, N, U], surroundings [N, n_sur], timestep
     s0 = N * U * GEO
     t0 = s0 + N * n_sur
-    zero_a = t0 + (1 if C.obs_timestep_number else 0)
+    zero_a = 0  # dist(agent 0, agent 0) / 9 = 0
     # bank b: unit features [U, Fu], masks [N, A], last actions [N, A], one
     av0 = U * Fu
     la0 = av0 + N * A
