@@ -5,8 +5,8 @@ Payoff ``[[8, -12, -12], [-12, 0, 0], [-12, 0, 0]]``; the optimum is the joint a
 Protocol (identical for every method, seed 0): one-step episodes (terminal, so the target is the payoff),
 two agents with a constant observation, uniform exploration (every gradient step sees a fresh batch of
 32 joint actions drawn uniformly, as epsilon = 1 would give), the library's learners with RMSprop
-(lr 7e-4, pymarl's alpha/eps), 1200 gradient steps. "Fit" = mean squared error of the learned joint
-value over the 9 cells.
+(lr 7e-4, pymarl's alpha/eps), 1200 gradient steps; ``course_lib.matrix_vd.fit_matrix_game`` runs it.
+"Fit" = mean squared error of the learned joint value over the 9 cells.
 
 What must hold:
 - VDN: its fit can never beat the best additive least-squares fit (computed here, about 50.6); it reaches
@@ -14,27 +14,14 @@ What must hold:
 - QMIX: monotonic but not additive, it fits clearly better: at most 0.8 x the additive bound.
 - QTRAN: its unconstrained Q_jt reproduces the payoff (fit < 1) and the agents' greedy actions are (0, 0).
 """
+import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
-from course_lib.buffers.episode import EpisodeBatch
-from course_lib.config import make_config
-from course_lib.learners import MultiAgentController, make_learner
-from course_lib.mixers import make_mixer
+from course_lib.matrix_vd import fit_matrix_game
 
 PAYOFF = torch.tensor([[8.0, -12.0, -12.0], [-12.0, 0.0, 0.0], [-12.0, 0.0, 0.0]])
-STEPS, LR, SEED = 1200, 7e-4, 0
-
-
-def one_step_batch(actions: torch.Tensor) -> EpisodeBatch:
-    B = actions.shape[0]
-    return EpisodeBatch(obs=torch.ones(B, 2, 2, 1), state=torch.ones(B, 2, 1),
-                        avail=torch.ones(B, 2, 2, 3, dtype=torch.bool), actions=actions[:, None, :],
-                        reward=PAYOFF[actions[:, 0], actions[:, 1]][:, None], terminated=torch.ones(B, 1),
-                        filled=torch.ones(B, 1), lengths=torch.ones(B, dtype=torch.long))
-
-
+STEPS, LR, SEED, BATCH = 1200, 7e-4, 0, 32
 ALL_JOINT = torch.cartesian_prod(torch.arange(3), torch.arange(3))  # [9, 2], row-major (a1, a2)
 
 
@@ -49,28 +36,13 @@ def best_additive_mse() -> float:
 
 
 def train_on_game(alg: str):
-    torch.manual_seed(SEED)
-    g = torch.Generator().manual_seed(SEED)
-    cfg = make_config(alg, "matrix", lr=LR)
-    mac = MultiAgentController(n_agents=2, n_actions=3, obs_dim=1)
-    kw = dict(n_actions=3, rnn_hidden_dim=cfg.rnn_hidden_dim, embed_dim=cfg.mixing_embed_dim) if alg == "qtran" else {}
-    if alg == "qmix":
-        kw = dict(embed_dim=cfg.mixing_embed_dim)
-    mixer = make_mixer(cfg.mixer, 2, 1, **kw)
-    learner = make_learner(cfg.learner, mac, mixer, cfg)
-    for step in range(STEPS):
-        learner.train(one_step_batch(torch.randint(0, 3, (32, 2), generator=g)), episode_num=step)
-    b = one_step_batch(ALL_JOINT)
-    with torch.no_grad():
-        q, h = mac.unroll(b.obs, b.actions)  # [9, 2, 2, 3]
-        chosen = q[:, 0].gather(-1, b.actions[:, 0].unsqueeze(-1)).squeeze(-1)
-        if alg == "qtran":
-            joint, _ = mixer(b.state[:, 0], h[:, 0], F.one_hot(b.actions[:, 0], 3).float())
-        else:
-            joint = mixer(chosen, b.state[:, 0])
-    joint = joint.reshape(3, 3)
-    greedy = tuple(q[0, 0].argmax(-1).tolist())  # decentralised greedy actions (same for every row)
-    return float((joint - PAYOFF).pow(2).mean()), greedy, joint
+    """The protocol above through ``course_lib.matrix_vd``; returns (fit MSE, greedy joint action, Q table)."""
+    fit = fit_matrix_game(alg, PAYOFF.numpy(), steps=STEPS, seed=SEED, lr=LR, batch=BATCH)
+    # the fit is measured here, from the learned table, not taken from the library's own number
+    mse = float(((fit.q_joint - PAYOFF.double().numpy()) ** 2).mean())
+    assert mse == pytest.approx(fit.mse, rel=1e-9)
+    assert fit.greedy_action == tuple(int(a) for a in np.argmax(fit.q_agents, axis=1))
+    return mse, fit.greedy_action, fit.q_joint
 
 
 def test_the_additive_bound_by_hand():
