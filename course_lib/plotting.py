@@ -33,6 +33,20 @@ def curves_frame(df_or_runs) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _compact_formatter():
+    """Tick labels such as ``200k`` and ``1.5M`` so long step counts do not overlap."""
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v, _pos):
+        if abs(v) >= 1e6:
+            return f"{v / 1e6:g}M"
+        if abs(v) >= 1e3:
+            return f"{v / 1e3:g}k"
+        return f"{v:g}"
+
+    return FuncFormatter(fmt)
+
+
 def plot_learning_curves(df_or_runs, x: str = "env_steps", y: str = "test_win_rate", hue: Optional[str] = "alg",
                          ax=None, title: Optional[str] = None, errorbar=("ci", 95), bin_size: Optional[int] = None):
     """Mean over seeds with a confidence band (seaborn ``lineplot``).
@@ -62,6 +76,8 @@ def plot_learning_curves(df_or_runs, x: str = "env_steps", y: str = "test_win_ra
     sns.lineplot(data=df, x=x, y=y, hue=hue, errorbar=errorbar, ax=ax)
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel(y.replace("_", " "))
+    if x in ("env_steps", "episodes"):
+        ax.xaxis.set_major_formatter(_compact_formatter())
     if y.endswith("win_rate"):
         ax.set_ylim(-0.02, 1.02)
     if title:
