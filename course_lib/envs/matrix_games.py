@@ -25,6 +25,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ..tabular.q_learning import argmax_random_tie, epsilon_greedy
+
 __all__ = [
     "MatrixGame",
     "MatrixLearningResult",
@@ -248,11 +250,6 @@ def _epsilons(n_episodes: int, start: float, end: float, decay_fraction: float) 
     return start + (end - start) * t
 
 
-def _argmax_random_tie(values: np.ndarray, rng: np.random.Generator) -> int:
-    best = np.flatnonzero(values == values.max())
-    return int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
-
-
 def independent_q_learning(
     game,
     n_episodes: int = 2000,
@@ -283,19 +280,14 @@ def independent_q_learning(
     rewards = np.empty(n_episodes)
     history = [q.copy()]
     for ep in range(n_episodes):
-        acts = []
-        for i in range(2):
-            if rng.random() < eps[ep]:
-                acts.append(int(rng.integers(n)))
-            else:
-                acts.append(_argmax_random_tie(q[i], rng))
+        acts = [epsilon_greedy(q[i], float(eps[ep]), rng) for i in range(2)]
         r = float(game.payoff[acts[0], acts[1]])
         rewards[ep] = r
         for i in range(2):
             q[i, acts[i]] += alpha * (r - q[i, acts[i]])
         if (ep + 1) % record_every == 0:
             history.append(q.copy())
-    greedy = (_argmax_random_tie(q[0], rng), _argmax_random_tie(q[1], rng))
+    greedy = (argmax_random_tie(q[0], rng), argmax_random_tie(q[1], rng))
     return MatrixLearningResult(q, greedy, float(game.payoff[greedy]), game.optimal_value, rewards,
                                 np.stack(history))
 
@@ -329,17 +321,13 @@ def joint_action_learning(
     rewards = np.empty(n_episodes)
     history = [q.copy()]
     for ep in range(n_episodes):
-        if rng.random() < eps[ep]:
-            flat = int(rng.integers(n * n))
-        else:
-            flat = _argmax_random_tie(q.ravel(), rng)
-        a1, a2 = divmod(flat, n)
+        a1, a2 = divmod(epsilon_greedy(q.ravel(), float(eps[ep]), rng), n)
         r = float(game.payoff[a1, a2])
         rewards[ep] = r
         q[a1, a2] += alpha * (r - q[a1, a2])
         if (ep + 1) % record_every == 0:
             history.append(q.copy())
-    greedy = divmod(_argmax_random_tie(q.ravel(), rng), n)
+    greedy = divmod(argmax_random_tie(q.ravel(), rng), n)
     greedy = (int(greedy[0]), int(greedy[1]))
     return MatrixLearningResult(q, greedy, float(game.payoff[greedy]), game.optimal_value, rewards,
                                 np.stack(history))

@@ -42,6 +42,12 @@ def q_learning_update(Q: np.ndarray, s: int, a: int, r: float, s_next: int, done
     return float(Q[s, a])
 
 
+def argmax_random_tie(values: np.ndarray, rng: np.random.Generator) -> int:
+    """Index of the largest entry of ``values: [n]``, ties broken uniformly at random with ``rng``."""
+    best = np.flatnonzero(values == values.max())
+    return int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
+
+
 def epsilon_greedy(q_row: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
     """Pick an action from ``q_row: [n_actions]``.
 
@@ -55,8 +61,7 @@ def epsilon_greedy(q_row: np.ndarray, epsilon: float, rng: np.random.Generator) 
     q_row = np.asarray(q_row)
     if rng.random() < epsilon:
         return int(rng.integers(len(q_row)))
-    best = np.flatnonzero(q_row == q_row.max())
-    return int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
+    return argmax_random_tie(q_row, rng)
 
 
 def greedy_policy(Q: np.ndarray) -> np.ndarray:
