@@ -41,16 +41,17 @@ class StarCraft2Env:
         seed: start-position seed; None draws one at random.
         device: where the simulator's tensors live (default "cpu"; a single battle is fastest there).
         compile: compile the simulator step with ``torch.compile`` (see ``BatchedSMAC``).
+        trace: replay a ``torch.jit.trace`` recording of the step (see ``BatchedSMAC``; default: on the CPU).
         **kwargs: SMAC's StarCraft2Env keywords (``step_mul``, ``reward_*``, ``obs_*``, ...).
     """
 
     def __init__(self, map_name: str = "8m", seed: Optional[int] = None, device="cpu", compile: bool = False,
-                 **kwargs):
+                 trace: Optional[bool] = None, **kwargs):
         validate_smac_kwargs(kwargs, "StarCraft2Env")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         self._env = BatchedSMAC(map_name, n_envs=1, device=device, seed=seed, auto_reset=False,
-                                compile=compile, **kwargs)
+                                compile=compile, trace=trace, **kwargs)
         self._seed = int(seed)
         self.map_name = self._env.map_name
         self.n_agents = self._env.n_agents
@@ -96,7 +97,7 @@ class StarCraft2Env:
             else:
                 raise TypeError(f"actions must be a list, tuple, NumPy array or tensor of {self.n_agents} "
                                 f"ints, got {type(actions).__name__}")
-            if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+            if arr.dtype.kind not in "iu":  # bool, float, object... are not actions
                 raise TypeError(f"actions must be integers, got dtype {arr.dtype} ({actions!r})")
             if arr.shape != (self.n_agents,):
                 raise ValueError(f"actions must hold one action per agent, shape ({self.n_agents},), "
