@@ -18,7 +18,7 @@ help:
 	@echo "make lab            install (once) and start JupyterLab on notebooks/  (LAB_ARGS=--no-browser ...)"
 	@echo "make test           install (once), unit tests, nbval over notebooks/ and solutions/"
 	@echo "make train ALG=qmix MAP=3m [PRESET=fast] [TRAIN_ARGS='--t-max 200000']"
-	@echo "make benchmark      simulator throughput benchmark (benchmarks/env_throughput.py)"
+	@echo "make benchmark      simulator throughput and map difficulty (benchmarks/env_throughput.py, difficulty.py)"
 	@echo "make exercises      regenerate notebooks/ (student versions) from solutions/"
 	@echo "make execute-solutions  re-run solutions/ at the default budget and store the outputs"
 
@@ -62,7 +62,8 @@ train: install
 	$(BIN)/python -m course_lib.train --alg $(ALG) --map $(MAP) --preset $(PRESET) $(TRAIN_ARGS)
 
 benchmark: install
-	$(BIN)/python benchmarks/env_throughput.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/env_throughput.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/difficulty.py
 
 clean:
 	rm -rf runs .pytest_cache

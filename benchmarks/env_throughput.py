@@ -110,7 +110,9 @@ def bench_smax(map_name: str, n_envs: int, min_time: float) -> dict | None:
         return st2
 
     step = jax.jit(jax.vmap(one))
-    state = step(keys, state)
+    for _ in range(3):  # the second call compiles again (the state returned by step differs from reset's)
+        keys = jax.random.split(keys[0], n_envs)
+        state = step(keys, state)
     jax.block_until_ready(state)
     steps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < min_time or steps < 3:
@@ -123,6 +125,17 @@ def bench_smax(map_name: str, n_envs: int, min_time: float) -> dict | None:
             "ms_per_step": 1e3 * dt / steps, "env_steps_per_s": n_envs * steps / dt, "kind": "smax"}
 
 
+def _version(package: str):
+    """Installed version of ``package`` or None."""
+    try:
+        from importlib.metadata import version
+
+        return version(package)
+    except Exception:
+        return None
+
+
+@torch.no_grad()
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
@@ -139,7 +152,6 @@ def main(argv=None) -> dict:
     n_envs = args.n_envs or ([1, 64] if args.quick else N_ENVS)
     devices = args.devices or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     min_time = args.min_time if args.min_time is not None else (0.3 if args.quick else 2.0)
-    torch.set_grad_enabled(False)
 
     rows = []
     print(f"{'map':<12} {'n_envs':>6} {'device':<8} {'ms/step':>9} {'env-steps/s':>13}   (SMAX env-steps/s)")
@@ -175,7 +187,8 @@ def main(argv=None) -> dict:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "jaxmarl": any(r.get("smax_env_steps_per_s") for r in rows),
+        "jaxmarl": _version("jaxmarl"),
+        "jax": _version("jax"),
         "quick": bool(args.quick),
         "results": rows,
     }

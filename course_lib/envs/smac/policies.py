@@ -9,7 +9,9 @@ from typing import Optional
 
 import torch
 
-__all__ = ["random_policy", "focus_fire_policy"]
+__all__ = ["random_policy", "focus_fire_policy", "battle_outcomes", "POLICIES"]
+
+POLICIES = ("random", "focus_fire")
 
 
 def random_policy(avail: torch.Tensor, generator: Optional[torch.Generator] = None) -> torch.Tensor:
@@ -75,3 +77,40 @@ def focus_fire_policy(env) -> torch.Tensor:
     move = dots.masked_fill(~move_ok, -inf).argmax(-1) + 2
     act = torch.where(has_target, target, torch.where(move_ok.any(-1), move, torch.ones_like(move)))
     return torch.where(alive[:, :N], act, torch.zeros_like(act))
+
+
+def battle_outcomes(map_name: str, policy: str = "random", n_battles: int = 256, seed: int = 123,
+                    **smac_kwargs) -> dict:
+    """Play the first episode of ``n_battles`` environments with a reference policy; summarise them.
+
+    Args:
+        map_name: a SMAC map.
+        policy: ``"random"`` (uniform over available actions) or ``"focus_fire"``.
+        n_battles: number of battles (environments of one ``BatchedSMAC`` batch).
+        seed: the simulator's seed and the random policy's generator seed (same numbers every run).
+        **smac_kwargs: StarCraft2Env keywords, e.g. ``difficulty="1"``.
+    Returns:
+        ``{"win_rate", "timeout_rate", "mean_length"}`` (length in environment steps).
+    """
+    from .env import BatchedSMAC
+
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; choose one of {POLICIES}")
+    env = BatchedSMAC(map_name, n_battles, seed=seed, **smac_kwargs)
+    nxt = env.reset()
+    g = torch.Generator(device=env.device).manual_seed(seed)
+    result = torch.full((n_battles,), -1, device=env.device)
+    timeout = torch.zeros(n_battles, dtype=torch.bool, device=env.device)
+    length = torch.zeros(n_battles, device=env.device)
+    with torch.no_grad():
+        for t in range(env.episode_limit + 1):
+            a = random_policy(nxt["avail"], g) if policy == "random" else focus_fire_policy(env)
+            nxt, _, term, info = env.step(a)
+            newly = term & (result < 0)
+            result = torch.where(newly, info["battle_won"].long(), result)
+            timeout |= newly & info["episode_limit"]
+            length = torch.where(newly, torch.full_like(length, t + 1), length)
+            if bool((result >= 0).all()):
+                break
+    return {"win_rate": (result == 1).float().mean().item(), "timeout_rate": timeout.float().mean().item(),
+            "mean_length": length.mean().item()}

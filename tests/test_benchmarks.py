@@ -1,0 +1,41 @@
+"""The benchmark scripts run end to end and write the JSON they promise (no speed thresholds here)."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_env_throughput_quick_run_writes_rows(tmp_path):
+    out = tmp_path / "t.json"
+    res = _load("env_throughput").main(["--quick", "--n-envs", "1", "4", "--min-time", "0.05", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["results"] == res["results"]
+    kinds = [(r["map"], r["n_envs"], r.get("kind", "batched")) for r in saved["results"]]
+    assert ("3m", 1, "batched") in kinds and ("3m", 4, "batched") in kinds and ("3m", 1, "facade") in kinds
+    assert all(r["env_steps_per_s"] > 0 and r["steps"] >= 3 for r in saved["results"])
+
+
+def test_difficulty_run_writes_rates(tmp_path):
+    out = tmp_path / "d.json"
+    _load("difficulty").main(["--maps", "3m", "--battles", "16", "--out", str(out)])
+    row = json.loads(out.read_text())["results"][0]
+    assert row["map"] == "3m" and row["battles"] == 16
+    assert row["random"]["win_rate"] == pytest.approx(0.0, abs=0.07)
+    assert 0.0 <= row["focus_fire"]["win_rate"] <= 1.0 and row["focus_fire"]["mean_length"] > 5
+
+
+def test_benchmarks_leave_autograd_switched_on(tmp_path):
+    import torch
+
+    _load("difficulty").main(["--maps", "3m", "--battles", "4", "--out", str(tmp_path / "d.json")])
+    assert torch.is_grad_enabled()
