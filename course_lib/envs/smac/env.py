@@ -147,12 +147,16 @@ _MARGIN = 0.05        # units stop this far inside their weapon range
 _RANGE_EPS = 1e-3     # tolerance of the in-range test
 _SHIELD_DELAY = 10.0  # game seconds without damage before shields regenerate
 _SHIELD_REGEN = 2.0   # shield per game second
+_SEPARATION_PASSES = 2  # collision passes after the moves of a step (dynamics.separate)
 _PRIORITY = 100.0     # distance bonus of prioritised targets (medivacs) for the enemy AI
 _TRACE_MAX_ENVS = 16  # trace=None traces CPU batches up to this size (1.2-1.4x at 1-8 envs, none at 64)
 # the tensors one step reads and writes (the traced step takes and returns them in this order)
 _STEP_STATE = ("_p", "health", "shield", "cd", "since_dmg", "alive", "ai_cur", "ai_has", "ai_lost", "prio",
                "last_action", "last_target", "t", "_stats", "_off", "_dist", "_em", "_nv", "_ni", "_avail")
 _INFO_KEYS = ("battle_won", "dead_allies", "dead_enemies", "episode_limit")
+# what observing reads, and the caches it writes (the traced observation takes and returns them)
+_OBS_IN = ("_p", "alive", "health", "shield", "cd", "last_action", "t")
+_OBS_CACHE = ("_off", "_dist", "_em", "_nv", "_ni", "_avail")
 
 
 def validate_smac_kwargs(kwargs: dict, owner: str = "BatchedSMAC") -> dict:
@@ -258,7 +262,7 @@ class BatchedSMAC:
         if trace is None:  # auto: small CPU batches, where per-operation overhead dominates
             trace = self.device.type == "cpu" and self.n_envs <= _TRACE_MAX_ENVS and not self.compiled
         if trace:
-            self._traced = self._trace_step()
+            self._install_trace()
         self.traced = self._traced is not None
 
     # ------------------------------------------------------------------------------ constants
@@ -382,14 +386,19 @@ class BatchedSMAC:
         C.medivac_bonus = t([_PRIORITY if u.name == "medivac" else 0.0 for u in units])
         C.has_medivac_target = bool(C.is_medivac[:N].any())
 
-        # collisions
+        # collisions: ground units against ground units, except that massive units (colossus) step over
+        # the others; static units (spine crawler) are never pushed
         mob = [0.0 if u.static else 1.0 for u in units]
         pw = [[0.0] * U for _ in range(U)]
         for i in range(U):
             for j in range(U):
-                if i != j and not units[i].air and not units[j].air and mob[i] + mob[j] > 0:
+                if (i != j and not units[i].air and not units[j].air and mob[i] + mob[j] > 0
+                        and units[i].massive == units[j].massive):
                     pw[i][j] = mob[i] / (mob[i] + mob[j])
         C.push_w = t(pw)
+        C.collide = (C.push_w > 0) | (C.push_w > 0).T                       # [U, U] pairs that collide
+        C.collide_f = C.collide.to(torch.float32)
+        C.mobile = t(mob)
         C.has_collisions = any(pw[i][j] > 0 for i in range(U) for j in range(U))
         C.rsum_push = torch.where(C.push_w > 0, C.rsum, torch.zeros_like(C.rsum))
         # small batches: skip the push-apart pass when nothing overlaps (a cheap test on the CPU)
@@ -576,7 +585,7 @@ class BatchedSMAC:
     def _observe(self) -> Dict[str, torch.Tensor]:
         """Refresh the distance caches from ``pos``/``alive`` and build obs, state and masks."""
         C = self.C
-        epos = torch.where(self.alive[:, None, :], self._p, C.far)            # [B, 2, U]
+        epos = torch.where(self.alive.unsqueeze(1), self._p, C.far)           # [B, 2, U]
         off, dist = dyn.pairwise(epos)
         self._off, self._dist = off, dist
         self._em = dist + C.neg_rsum_inf          # edge distance to each valid target (inf otherwise)
@@ -648,11 +657,11 @@ class BatchedSMAC:
         tgt_exp = (act + C.tgt_shift).clamp_(0, C.U - 1)
         # ---- enemy AI (computed for every row, used for the enemies' rows)
         cur = self.ai_cur
-        cur_ok = self.ai_has & (em.gather(2, cur[..., None]).squeeze(-1) <= C.range_eps)
+        cur_ok = self.ai_has & (em.gather(2, cur.unsqueeze(-1)).squeeze(-1) <= C.range_eps)
         acq = em <= C.scan_col
         # first acquisition: the seeded preference among targets in scan range; afterwards: the nearest
         near_score = em - C.medivac_bonus if C.has_medivac_target else em   # medivacs first (spec)
-        pick = torch.where(acq, torch.where(self.ai_lost[..., None], near_score, self.prio), C.inf).argmin(-1)
+        pick = torch.where(acq, torch.where(self.ai_lost.unsqueeze(-1), near_score, self.prio), C.inf).argmin(-1)
         acq_any = acq.any(-1)
         tgt_ai = torch.where(cur_ok, cur, torch.where(acq_any, pick, ni))
         has_ai = cur_ok | acq_any       # an acquired target (it may fire at it this step)
@@ -730,6 +739,45 @@ class BatchedSMAC:
         return (tuple(getattr(self, k) for k in _STEP_STATE) + (reward, terminated)
                 + tuple(info[k] for k in _INFO_KEYS) + (nxt["obs"], nxt["state"], nxt["avail"]))
 
+    def _observe_pure(self, *inputs: torch.Tensor):
+        """``_observe`` as a pure function of the ``_OBS_IN`` tensors, for ``torch.jit.trace``: returns the
+        ``_OBS_CACHE`` tensors, then obs and state."""
+        for k, v in zip(_OBS_IN, inputs):
+            setattr(self, k, v)
+        nxt = self._observe()
+        return tuple(getattr(self, k) for k in _OBS_CACHE) + (nxt["obs"], nxt["state"])
+
+    def _observe_traced(self) -> Dict[str, torch.Tensor]:
+        out = self._traced_obs(*[getattr(self, k) for k in _OBS_IN])
+        for k, v in zip(_OBS_CACHE, out):
+            setattr(self, k, v)
+        return {"obs": out[-2], "state": out[-1], "avail": self._avail}
+
+    def _install_trace(self) -> None:
+        """Trace the step and the observation (after a reset); on failure keep the eager functions."""
+        self._traced = self._trace_step()
+        if self._traced is not None:
+            self._traced_obs = self._trace(self._observe_pure, tuple(getattr(self, k) for k in _OBS_IN))
+            if self._traced_obs is not None:
+                self._obs_fn = self._observe_traced
+
+    def _trace(self, fn, example):
+        """``torch.jit.trace(fn, example)`` with the object's state restored afterwards; None on failure."""
+        import warnings
+
+        saved = {k: getattr(self, k) for k in set(_STEP_STATE) | set(_OBS_IN)}
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                traced = torch.jit.trace(fn, example, check_trace=False)
+        except Exception as exc:  # pragma: no cover - depends on the PyTorch build
+            warnings.warn(f"BatchedSMAC: tracing failed ({type(exc).__name__}: {exc}); running eagerly",
+                          RuntimeWarning, stacklevel=4)
+            traced = None
+        for k, v in saved.items():
+            setattr(self, k, v)
+        return traced
+
     def _trace_step(self):
         """Record one step with ``torch.jit.trace`` and return the replayable graph (None if tracing fails).
 
@@ -739,24 +787,12 @@ class BatchedSMAC:
         state; only the sizes (map, ``n_envs``) and the keywords are fixed, as they are per instance.
         ``torch.jit`` is deprecated in recent PyTorch; where it is missing or fails, the step runs eagerly.
         """
-        import warnings
-
-        saved = {k: getattr(self, k) for k in _STEP_STATE}
         check_overlap = self.C.check_overlap
         self.C.check_overlap = False  # the traced step always runs the push-apart pass (zero when no overlap)
         example = (torch.zeros(self.n_envs, self.n_agents, dtype=torch.long, device=self.device),)
-        try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                traced = torch.jit.trace(self._step_and_observe, example + tuple(saved.values()),
-                                         check_trace=False)
-        except Exception as exc:  # pragma: no cover - depends on the PyTorch build
-            warnings.warn(f"BatchedSMAC: tracing the step failed ({type(exc).__name__}: {exc}); "
-                          "running it eagerly", RuntimeWarning, stacklevel=3)
-            traced = None
+        traced = self._trace(self._step_and_observe, example + tuple(getattr(self, k) for k in _STEP_STATE))
+        if traced is None:
             self.C.check_overlap = check_overlap
-        for k, v in saved.items():
-            setattr(self, k, v)
         return traced
 
     def _step_core(self, act_a: torch.Tensor):
@@ -773,9 +809,9 @@ class BatchedSMAC:
         # ---- 2. movement: walk toward the target (to weapon range) or along the goal vector; ground
         #         units that overlapped at the start of the step are pushed apart at the same time
         pos0 = self._p                                                           # [B, 2, U]
-        tgt2 = tgt[:, None, :].expand(B, 2, C.U)
+        tgt2 = tgt.unsqueeze(1).expand(B, 2, C.U)
         r_t = C.radius[tgt]
-        g = torch.where(chase[:, None, :], pos0.gather(2, tgt2) - pos0, goal)
+        g = torch.where(chase.unsqueeze(1), pos0.gather(2, tgt2) - pos0, goal)
         glen = dyn.norm2(g)
         stop_d = (C.reach + r_t) * chase
         step = torch.minimum((glen - stop_d).clamp_(min=0.0), C.speed_step) * alive0
@@ -784,14 +820,23 @@ class BatchedSMAC:
         else:
             push = 0.0
         if C.open_terrain:
-            pos = pos0 + g * (step / glen.clamp(min=1e-6))[:, None, :] + push
+            pos = pos0 + g * (step / glen.clamp(min=1e-6)).unsqueeze(1) + push
             pos = torch.minimum(torch.maximum(pos, C.pos_lo), C.pos_hi)
         else:
-            direction = g / glen.clamp(min=1e-6)[:, None, :]
+            direction = g / glen.clamp(min=1e-6).unsqueeze(1)
             routed = dyn.route_directions(pos0, g, step, C)
-            use = (chase & C.route_u)[:, None, :]
-            pos = pos0 + torch.where(use, routed, direction) * step[:, None, :] + push
+            use = (chase & C.route_u).unsqueeze(1)
+            pos = pos0 + torch.where(use, routed, direction) * step.unsqueeze(1) + push
             pos = dyn.fix_walls(pos, pos0, C)
+        if C.has_collisions:
+            # then settle the overlaps the moves created (two passes: crowds need more than one)
+            share = dyn.separation_shares(alive0, step, C)
+            for _ in range(_SEPARATION_PASSES):
+                pos_s = pos + dyn.separate(pos, share, C)
+                if C.open_terrain:
+                    pos = torch.minimum(torch.maximum(pos_s, C.pos_lo), C.pos_hi)
+                else:
+                    pos = dyn.fix_walls(pos_s, pos, C)
         self._p = pos
 
         # ---- 3. combat at the new positions: the target must be alive, hittable and within range
@@ -847,7 +892,7 @@ class BatchedSMAC:
         self.health = health
         self.cd = cd * alive
         if C.has_shield:
-            self.shield = shield * alive
+            self.shield = torch.where(alive, shield, 0.0)
         self.last_target = torch.where(acted, tgt, self._minus1)
         self.last_action = act_a
 
@@ -1072,8 +1117,8 @@ class BatchedSMAC:
         d = dict(self.__dict__)
         d["_retrace"] = self._traced is not None
         d["_traced"] = None
-        d.pop("_core", None)
-        d.pop("_obs_fn", None)
+        for k in ("_core", "_obs_fn", "_traced_obs"):
+            d.pop(k, None)
         return d
 
     def __setstate__(self, d: dict) -> None:
@@ -1084,7 +1129,9 @@ class BatchedSMAC:
             self._obs_fn = torch.compile(self._observe, dynamic=False)
         else:
             self._core, self._obs_fn = self._step_core, self._observe
-        self._traced = self._trace_step() if retrace else None
+        self._traced = None
+        if retrace:
+            self._install_trace()
 
     def close(self) -> None:
         """Nothing to release (kept for API symmetry)."""

@@ -57,9 +57,9 @@ def build_avail(epos: torch.Tensor, alive: torch.Tensor, dist: torch.Tensor, C) 
     if C.open_terrain:
         # offsets (0, 0), N, S, E, W: a living unit is inside the map, a dead one far outside, so the
         # first test is "alive" (stop available) and the others the four moves
-        p = epos[:, :, :N, None] + C.move_check5                 # [B, 2, N, 5]
+        p = epos.narrow(2, 0, N).unsqueeze(-1) + C.move_check5   # [B, 2, N, 5]
         ok = ((p >= 0) & (p < C.size_xy3)).all(1)                 # [B, N, 5]
-        head = [~ok[..., :1], ok]
+        head = [~ok.narrow(-1, 0, 1), ok]
     else:
         alive_a = alive[:, :N]
         p = epos[:, :, :N, None] + C.move_check                  # [B, 2, N, 4]
@@ -68,7 +68,7 @@ def build_avail(epos: torch.Tensor, alive: torch.Tensor, dist: torch.Tensor, C) 
         cell = y.floor().long().clamp_(0, C.height - 1) * C.width + x.floor().long().clamp_(0, C.width - 1)
         ok = inb & C.walk_flat[cell + C.walk_free_a]
         head = [torch.stack([~alive_a, alive_a], -1), ok]
-    att = dist[:, :N, N:] <= SHOOT                                # dead units are far away
+    att = dist.narrow(1, 0, N).narrow(2, N, C.E) <= SHOOT         # dead units are far away
     if C.has_healer_agent:
         heal = (dist[:, :N, :N] <= SHOOT) & C.heal_target_ok
         if C.E > N:
@@ -89,7 +89,7 @@ def build_unit_feats(pos, health, shield, cd, alive, C) -> torch.Tensor:
              torch.addcmul(C.neg_center_scaled, pos, C.inv_size2).transpose(1, 2)]
     if C.utb:
         parts.append(C.onehot.expand(B, C.U, C.utb))
-    return torch.cat(parts, -1) * alive[..., None]
+    return torch.cat(parts, -1) * alive.unsqueeze(-1)
 
 
 def build_obs(epos, off, dist, avail, ufeat, last_action, t, C) -> torch.Tensor:
@@ -102,9 +102,9 @@ def build_obs(epos, off, dist, avail, ufeat, last_action, t, C) -> torch.Tensor:
     mask of every pair. Nothing of size ``[B, N, U, features]`` is built, which keeps the large maps fast.
     """
     B, N = epos.shape[0], C.N
-    dA = dist[:, :N]                                              # [B, N, U]
+    dA = dist.narrow(1, 0, N)                                     # [B, N, U]
     visf = (dA < SIGHT).to(epos.dtype)
-    geo = torch.cat([dA[:, None], off[:, :, :N]], 1) * (visf * (1.0 / SIGHT))[:, None]   # [B, 3, N, U]
+    geo = torch.cat([dA.unsqueeze(1), off.narrow(2, 0, N)], 1) * (visf * (1.0 / SIGHT)).unsqueeze(1)   # [B, 3, N, U]
     fa = [geo.reshape(B, -1)]
     if C.obs_pathing_grid or C.obs_terrain_height:
         fa.append((_surroundings(epos[:, :, :N], C) * alive_f(avail)).reshape(B, -1))

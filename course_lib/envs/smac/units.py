@@ -12,7 +12,9 @@ cooldowns x 1.4), so a marine moves at most 2.25 x 0.5 = 1.125 map units per ste
 Attributes: ``light``/``armored`` decide bonus damage; ``biological`` decides who a medivac may heal;
 ``air`` units (medivac) neither collide nor are hit by ground-only weapons (zealot, zergling,
 baneling, colossus, marauder, spine crawler cannot hit air in StarCraft II); ``cliff_walk`` lets the
-colossus walk over cliffs (the ravine of 2c_vs_64zg); ``static`` units (spine crawler) never move.
+colossus walk over cliffs (the ravine of 2c_vs_64zg); ``massive`` units (colossus) step over the other
+ground units, as in StarCraft II, so they only collide with each other; ``static`` units (spine
+crawler) never move.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ class UnitType:
         range: weapon range, edge to edge (for a medivac: its heal range).
         speed: map units per game second.
         radius: collision radius.
-        light, armored, biological, air, static, cliff_walk: attributes.
+        light, armored, biological, air, static, cliff_walk, massive: attributes.
         heal_rate: hp per game second a medivac restores (energy cost 1 per ``hp_per_energy`` hp).
         energy_max, energy_start, energy_regen: medivac energy (per game second for the regen).
         regen: passive hp regeneration per game second (zergling).
@@ -80,6 +82,7 @@ class UnitType:
     air: bool = False
     static: bool = False
     cliff_walk: bool = False
+    massive: bool = False
     heal_rate: float = 0.0
     hp_per_energy: float = 3.0
     energy_max: float = 0.0
@@ -138,7 +141,7 @@ UNIT_TYPES: Dict[str, UnitType] = {
         UnitType("stalker", "P", 80, 80, 1, 13, 1, ("armored", 5), 1.87, 6, 2.95, 0.625, armored=True),
         UnitType("zealot", "P", 100, 50, 1, 8, 2, None, 1.2, 0.1, 2.25, 0.5, light=True, biological=True),
         UnitType("colossus", "P", 200, 150, 1, 10, 2, ("light", 5), 1.5, 7, 2.25, 1.0, armored=True,
-                 cliff_walk=True, splash="line", splash_radius=0.5),
+                 cliff_walk=True, massive=True, splash="line", splash_radius=0.5),
         UnitType("hydralisk", "Z", 90, 0, 0, 12, 1, None, 0.83, 5, 2.25, 0.625, light=True,
                  biological=True),
         UnitType("zergling", "Z", 35, 0, 0, 5, 1, None, 0.7, 0.1, 2.95, 0.375, light=True,
