@@ -200,6 +200,10 @@ class BatchedSMAC:
             faster for one environment on the CPU; tracing takes a fraction of a second). ``None`` (default):
             trace CPU batches of up to 16 environments. Falls back to the eager step, with a warning, where
             ``torch.jit`` is unavailable.
+        inference_mode: run the simulator under ``torch.inference_mode()`` instead of ``no_grad`` (about 20%
+            faster per step for one environment), at a price: the returned tensors and the state are
+            *inference tensors*, which autograd refuses (clone them before feeding a network you train).
+            ``StarCraft2Env`` uses it, since it hands out NumPy arrays only.
         **smac_kwargs: StarCraft2Env keywords (``SMAC_DEFAULTS``); unknown ones raise ``TypeError``.
 
     Attributes:
@@ -214,7 +218,8 @@ class BatchedSMAC:
 
     def __init__(self, map_name: str = "8m", n_envs: int = 1, device: Union[str, torch.device] = "cpu",
                  seed: Optional[int] = 0, auto_reset: bool = True, check_actions: bool = True,
-                 compile: bool = False, trace: Optional[bool] = None, **smac_kwargs):
+                 compile: bool = False, trace: Optional[bool] = None, inference_mode: bool = False,
+                 **smac_kwargs):
         self.spec: MapSpec = get_map(map_name)
         if isinstance(n_envs, bool) or not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
             raise ValueError(f"n_envs must be a positive integer, got {n_envs!r}")
@@ -246,6 +251,7 @@ class BatchedSMAC:
             _tune_malloc()
         self.max_reward = (self.n_enemies * float(kw["reward_death_value"]) + float(kw["reward_win"])
                            + sum(u.health + u.shield for u in self.spec.enemy_type_list()))
+        self.inference_mode = bool(inference_mode)
         self.compiled = bool(compile)
         if trace and self.compiled:
             raise ValueError("choose one of compile=True and trace=True, not both")
@@ -573,13 +579,17 @@ class BatchedSMAC:
             if tuple(mask.shape) != (self.n_envs,):
                 raise ValueError(f"reset(mask) needs shape [{self.n_envs}], got {tuple(mask.shape)}")
             mask = mask.to(self.device)
-        with torch.no_grad():
+        with self._no_grad():
             self._reset_envs(mask)
             return self._obs_fn()
 
+    def _no_grad(self):
+        """The autograd context of every entry point: ``inference_mode()`` or ``no_grad()``."""
+        return torch.inference_mode() if self.inference_mode else torch.no_grad()
+
     def observe(self) -> Dict[str, torch.Tensor]:
         """The current ``{"obs", "state", "avail"}`` (recomputed from the state tensors)."""
-        with torch.no_grad():
+        with self._no_grad():
             return self._obs_fn()
 
     def _observe(self) -> Dict[str, torch.Tensor]:
@@ -640,7 +650,7 @@ class BatchedSMAC:
             dead_enemies [B] long, episode_limit [B] bool``.
         """
         actions = self._check(actions)
-        with torch.no_grad():
+        with self._no_grad():
             return self._step(actions)
 
     # ------------------------------------------------------------------------------ the step
@@ -676,7 +686,7 @@ class BatchedSMAC:
         if C.has_healer:
             tgt, has, chase, has_ai = self._healer_orders(act, tgt, has, chase, has_ai)
         if not C.all_can_hit:  # e.g. a marauder ordered to attack a medivac: the order fails, it holds
-            chase = chase & (C.can_hit_flat[C.u_base + tgt] | C.healer_u)
+            chase = chase & (C.can_hit_flat.take(C.u_base + tgt) | C.healer_u)
         self.ai_cur = tgt
         self.ai_has = has_ai & C.is_enemy
         return tgt, has, chase, goal
@@ -810,7 +820,7 @@ class BatchedSMAC:
         #         units that overlapped at the start of the step are pushed apart at the same time
         pos0 = self._p                                                           # [B, 2, U]
         tgt2 = tgt.unsqueeze(1).expand(B, 2, C.U)
-        r_t = C.radius[tgt]
+        r_t = C.radius.take(tgt)
         g = torch.where(chase.unsqueeze(1), pos0.gather(2, tgt2) - pos0, goal)
         glen = dyn.norm2(g)
         stop_d = (C.reach + r_t) * chase
@@ -844,7 +854,7 @@ class BatchedSMAC:
         in_range = d_t - r_t <= C.reach_fire
         fire = has & in_range & alive0.gather(1, tgt) & (self.cd < C.fire_window)
         if not C.all_can_hit or C.has_healer:
-            fire = fire & C.can_hit_flat[C.u_base + tgt]
+            fire = fire & C.can_hit_flat.take(C.u_base + tgt)
         health, shield, cd = self.health, self.shield, self.cd
         if C.has_splash:
             normal = fire & ~C.splash_u
@@ -852,12 +862,12 @@ class BatchedSMAC:
         else:
             normal = fire
         if not C.has_shield:
-            hull = self._zeros_bu.scatter_add(1, tgt, C.hull_flat[C.u_base + tgt] * normal)
+            hull = self._zeros_bu.scatter_add(1, tgt, C.hull_flat.take(C.u_base + tgt) * normal)
             if C.has_splash:
                 hull = hull + splash[2]
             health = (health - hull).clamp_(min=0.0)
         else:
-            raw_v = C.raw_flat[C.u_base + tgt]
+            raw_v = C.raw_flat.take(C.u_base + tgt)
             hull = self._zeros_bu
             sh_loss = self._zeros_bu
             sh = shield
@@ -946,10 +956,10 @@ class BatchedSMAC:
         damaged biological ally within heal range (edge to edge). The medivac's energy is its ``cd``."""
         C = self.C
         t_hp = health.gather(1, tgt)
-        missing = C.hp_max[tgt] - t_hp
-        edge = d_t - C.radius - C.radius[tgt]
+        missing = C.hp_max.take(tgt) - t_hp
+        edge = d_t - C.radius - C.radius.take(tgt)
         heal = (has & C.healer_u & (edge <= C.range_eps) & (t_hp > 0) & (missing > 0)
-                & C.heal_ok_u.reshape(-1)[C.u_base + tgt])
+                & C.heal_ok_u.reshape(-1).take(C.u_base + tgt))
         amount = torch.minimum(torch.minimum(C.heal_step.expand_as(t_hp), missing), cd * 3.0) * heal
         cd = cd - amount / 3.0
         health = torch.minimum(health.scatter_add(1, tgt, amount), C.hp_max)
@@ -966,8 +976,8 @@ class BatchedSMAC:
         """
         C, N = self.C, self.C.N
         self.t = self.t + 1
-        n_ally = alive[:, :N].sum(1)
-        n_enemy = alive[:, N:].sum(1)
+        n_ally = alive.narrow(1, 0, N).sum(1)
+        n_enemy = alive.narrow(1, N, C.E).sum(1)
         if C.mmm:  # only a medivac left counts as defeat (allies) / victory (enemies), as in SMAC
             lose = (alive[:, :N] & ~C.is_medivac[:N]).sum(1) == 0
             only_med = (n_enemy == 1) & (alive[:, N:] & C.is_medivac[N:]).any(1)
@@ -1073,7 +1083,7 @@ class BatchedSMAC:
         if not (0 <= b < self.n_envs and 0 <= u < self.C.U):
             raise ValueError(f"env_index must be in [0, {self.n_envs}) and unit in [0, {self.C.U}), "
                              f"got {env_index}, {unit}")
-        with torch.no_grad():
+        with self._no_grad():
             if pos is not None:
                 self._p[b, :, u] = torch.as_tensor(pos, dtype=torch.float32, device=self.device)
             if health is not None:

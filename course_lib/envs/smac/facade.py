@@ -51,7 +51,7 @@ class StarCraft2Env:
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**31))
         self._env = BatchedSMAC(map_name, n_envs=1, device=device, seed=seed, auto_reset=False,
-                                compile=compile, trace=trace, **kwargs)
+                                compile=compile, trace=trace, inference_mode=True, **kwargs)
         self._seed = int(seed)
         self.map_name = self._env.map_name
         self.n_agents = self._env.n_agents
@@ -126,7 +126,7 @@ class StarCraft2Env:
     def step(self, actions):
         """Apply one action per agent; returns ``(reward: float, terminated: bool, info: dict)``."""
         acts = self._to_actions(actions)
-        with torch.no_grad():
+        with torch.inference_mode():
             nxt, reward, terminated, info = self._env._step(acts)
         self._set(nxt)
         self._episode_steps += 1
@@ -197,7 +197,7 @@ class StarCraft2Env:
                 raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
             self._seed = int(seed)
             self._env.seed_value = int(seed)
-            self._env.episode.fill_(0)  # the next reset() plays episode 1, as after construction
+            self._env.episode = torch.zeros_like(self._env.episode)  # next reset() plays episode 1
         return self._seed
 
     def render(self, mode: str = "rgb_array"):
@@ -218,7 +218,8 @@ class StarCraft2Env:
 
     @property
     def batched(self) -> BatchedSMAC:
-        """The underlying ``BatchedSMAC`` (n_envs=1)."""
+        """The underlying ``BatchedSMAC`` (n_envs=1, ``inference_mode=True``: its tensors are inference
+        tensors; read them freely, clone them before using them with autograd)."""
         return self._env
 
     def _check_agent(self, agent_id) -> None:

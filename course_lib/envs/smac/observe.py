@@ -101,24 +101,24 @@ def build_obs(epos, off, dist, avail, ufeat, last_action, t, C) -> torch.Tensor:
     (agent, unit) pair, ``b`` the per-unit features, the action masks and last actions, ``v`` the sight
     mask of every pair. Nothing of size ``[B, N, U, features]`` is built, which keeps the large maps fast.
     """
-    B, N = epos.shape[0], C.N
+    N = C.N
     dA = dist.narrow(1, 0, N)                                     # [B, N, U]
     visf = (dA < SIGHT).to(epos.dtype)
     geo = torch.cat([dA.unsqueeze(1), off.narrow(2, 0, N)], 1) * (visf * (1.0 / SIGHT)).unsqueeze(1)   # [B, 3, N, U]
-    fa = [geo.reshape(B, -1)]
+    fa = [geo.flatten(1)]
     if C.obs_pathing_grid or C.obs_terrain_height:
-        fa.append((_surroundings(epos[:, :, :N], C) * alive_f(avail)).reshape(B, -1))
+        fa.append((_surroundings(epos[:, :, :N], C) * alive_f(avail)).flatten(1))
     if C.obs_timestep_number:
         fa.append((t.to(epos.dtype) / C.episode_limit)[:, None])
     # (bank a's "zero" is the distance of agent 0 to itself: always exactly 0)
-    fb = [ufeat.reshape(B, -1), avail.reshape(B, -1).to(epos.dtype)]
+    fb = [ufeat.flatten(1), avail.flatten(1).to(epos.dtype)]
     if C.obs_last_action:
-        fb.append(C.eye_actions[last_action].reshape(B, -1))
+        fb.append(C.eye_actions[last_action].flatten(1))
     fb.append(C.one_b)
-    fv = torch.cat([visf.reshape(B, -1), C.one_b, C.zero_b], 1)
+    fv = torch.cat([visf.flatten(1), C.one_b, C.zero_b], 1)
     bank_a = torch.cat(fa, 1) if len(fa) > 1 else fa[0]
     obs = torch.addcmul(_take(bank_a, C.obs_ia), _take(torch.cat(fb, 1), C.obs_ib), _take(fv, C.obs_iv))
-    return obs.view(B, N, C.obs_dim)
+    return obs.unflatten(1, (N, C.obs_dim))
 
 
 def alive_f(avail: torch.Tensor) -> torch.Tensor:
@@ -146,12 +146,11 @@ def _lookup(p: torch.Tensor, grid_flat: torch.Tensor, C) -> torch.Tensor:
 
 def build_state(ufeat, last_action, t, C, obs=None) -> torch.Tensor:
     """Global state ``[B, state_dim]`` float32 (see module docstring for the layout)."""
-    B = ufeat.shape[0]
     if C.obs_instead_of_state:
-        return obs.reshape(B, -1)
-    flat = [ufeat.reshape(B, -1)]
+        return obs.flatten(1)
+    flat = [ufeat.flatten(1)]
     if C.state_last_action:
-        flat.append(C.eye_actions[last_action].reshape(B, -1))
+        flat.append(C.eye_actions[last_action].flatten(1))
     if C.state_timestep_number:
         flat.append((t.to(ufeat.dtype) / C.episode_limit)[:, None])
     return _take(torch.cat(flat, 1), C.state_index)
