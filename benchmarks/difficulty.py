@@ -14,7 +14,6 @@ simulator may differ from the real game most: maps of small melee units in crowd
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,8 +23,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_lib.envs import BatchedSMAC, list_maps  # noqa: E402
+from course_lib.utils import save_json  # noqa: E402
+from course_lib.envs import list_maps  # noqa: E402
 from course_lib.envs.smac.policies import POLICIES, battle_outcomes  # noqa: E402
+
 
 @torch.no_grad()
 def main(argv=None) -> dict:
@@ -49,10 +50,7 @@ def main(argv=None) -> dict:
               f"{f['win_rate']:>9.2f} {f['timeout_rate']:>8.2f} {f['mean_length']:>7.1f}"
               f"   ({time.perf_counter() - t0:.0f} s)", flush=True)
     result = {"torch": torch.__version__, "seed": 123, "results": rows}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    save_json(result, args.out)
     return result
 
 

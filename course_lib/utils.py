@@ -8,7 +8,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
-__all__ = ["set_seed", "resolve_device", "quick_mode", "pick_budget"]
+__all__ = ["set_seed", "resolve_device", "quick_mode", "pick_budget", "save_json"]
 
 
 def set_seed(seed: int) -> None:
@@ -66,3 +66,16 @@ def pick_budget(default, quick, full, full_run: bool = False):
     if quick_mode():
         return quick
     return full if full_run else default
+
+
+def save_json(obj, path) -> "Path":
+    """Write ``obj`` as indented JSON to ``path`` (creating its folder), print where, return the path.
+    Used by the benchmark scripts for their result files."""
+    import json
+    from pathlib import Path
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(obj, indent=2))
+    print(f"wrote {out}")
+    return out

@@ -73,6 +73,13 @@ def test_student_notebook_clears_outputs_tags_checks_and_drops_nbval_marker():
     assert sol["cells"][0]["outputs"] and "BEGIN SOLUTION" in sol["cells"][0]["source"]
 
 
+def test_student_notebook_drops_the_widget_state_of_the_executed_solution():
+    sol = _nb([_code("print(1)")])
+    sol["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"abc": {}}}}
+    student = mx.make_student_notebook(sol, name="01_test.ipynb")
+    assert "widgets" not in student["metadata"] and "widgets" in sol["metadata"]
+
+
 def test_check_mode_detects_out_of_sync(tmp_path, capsys):
     sols, nbs = tmp_path / "solutions", tmp_path / "notebooks"
     sols.mkdir()

@@ -19,6 +19,10 @@ identical to the batched simulator's environment 0. Differences from SMAC, on pu
   ``save_replay()`` only warns (there is no StarCraft II replay to save).
 - ``info["episode_limit"] = True`` appears on a timeout only when ``continuing_episode=True``, exactly as
   SMAC; ``info`` always holds ``battle_won``, ``dead_allies``, ``dead_enemies``.
+
+Speed: the battle runs as a replayed ``torch.jit.trace`` recording of the step under
+``torch.inference_mode()`` (see ``BatchedSMAC``'s ``trace`` and ``inference_mode``), about 2,400 steps per
+second on 3m on a 2-core laptop-class CPU for a SMAC-style loop (``python benchmarks/env_throughput.py``).
 """
 from __future__ import annotations
 
