@@ -65,3 +65,19 @@ def test_state_dict_and_deepcopy_continue_exactly():
         BatchedSMAC("2s3z", 3).load_state_dict(sd)
     with pytest.raises(ValueError, match="map_name"):
         BatchedSMAC("3m", 2).load_state_dict(sd)
+
+
+def test_facade_runs_in_inference_mode_and_copies_continue_exactly():
+    import copy
+
+    from course_lib.envs import StarCraft2Env
+
+    env = StarCraft2Env("3m", seed=1)
+    env.reset()
+    env.step([1, 1, 1])
+    assert env.batched.health.is_inference()          # cheaper dispatch; the facade only hands out NumPy
+    twin = copy.deepcopy(env)
+    assert env.step([2, 2, 2]) == twin.step([2, 2, 2])
+    assert (env.get_state() == twin.get_state()).all() and env.get_avail_actions() == twin.get_avail_actions()
+    env.batched._place(0, 0, health=10.0)              # the test hook still works on inference tensors
+    assert env.batched.health[0, 0].item() == 10.0
