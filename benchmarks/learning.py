@@ -136,10 +136,12 @@ def main(argv=None) -> int:
     print(f"\nresults: {args.out}")
     if args.curves_dir is not None:
         readme = args.curves_dir / "README.md"
-        readme.write_text("# Saved learning curves\n\nOne CSV per run (`<alg>_<map>_seed<k>.csv`, columns of "
-                          "`course_lib.train.Run.curves`), made with:\n\n"
-                          f"    OMP_NUM_THREADS=1 {command.strip()}\n\n"
-                          f"on {meta['date']} ({meta['cpu']}, torch {meta['torch']}, {meta['torch_threads']} thread(s)).\n")
+        if not readme.exists():
+            readme.write_text("# Saved learning curves\n\nOne CSV per run (`<alg>_<map>_seed<k>.csv`, columns of "
+                              "`course_lib.train.Run.curves`).\n\n## Run log\n\n")
+        with readme.open("a") as f:  # append: the hand-written explanations above the log stay
+            f.write(f"- {meta['date']} ({meta['cpu']}, torch {meta['torch']}, {meta['torch_threads']} thread(s)): "
+                    f"`OMP_NUM_THREADS=1 {command.strip()}`\n")
         print(f"curves: {args.curves_dir}")
     return 0
 
