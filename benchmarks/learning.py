@@ -17,7 +17,6 @@ Set ``OMP_NUM_THREADS=1`` on a shared machine.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import sys
@@ -33,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from course_lib.train import train  # noqa: E402
+from course_lib.utils import save_json  # noqa: E402
 
 DEFAULT_BUDGETS = {"3m": {"time_limit": 300.0, "t_max": 600_000}, "2s3z": {"time_limit": 1200.0, "t_max": 2_000_000}}
 QUICK_BUDGETS = {"3m": {"time_limit": 45.0, "t_max": 60_000}, "2s3z": {"time_limit": 45.0, "t_max": 60_000}}
@@ -127,13 +127,12 @@ def main(argv=None) -> int:
     summary = summarise(rows)
     print()
     print(summary.to_string(index=False))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"command": command.strip(), "target_win_rate": args.target, "preset": "fast", "budgets": budgets,
             "device": str(args.device), "torch": torch.__version__, "python": platform.python_version(),
             "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    args.out.write_text(json.dumps({"meta": meta, "runs": rows, "summary": summary.to_dict(orient="records")}, indent=2))
-    print(f"\nresults: {args.out}")
+    print()
+    save_json({"meta": meta, "runs": rows, "summary": summary.to_dict(orient="records")}, args.out)
     if args.curves_dir is not None:
         readme = args.curves_dir / "README.md"
         if not readme.exists():

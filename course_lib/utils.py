@@ -1,8 +1,10 @@
 """Small shared utilities: seeding, device selection and budgets for notebooks."""
 from __future__ import annotations
 
+import json
 import os
 import random
+from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
@@ -68,12 +70,9 @@ def pick_budget(default, quick, full, full_run: bool = False):
     return full if full_run else default
 
 
-def save_json(obj, path) -> "Path":
+def save_json(obj, path) -> Path:
     """Write ``obj`` as indented JSON to ``path`` (creating its folder), print where, return the path.
     Used by the benchmark scripts for their result files."""
-    import json
-    from pathlib import Path
-
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(obj, indent=2))

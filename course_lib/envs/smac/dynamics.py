@@ -41,11 +41,12 @@ Rules (StarCraft II, spec section 7; where the spec is silent, the choice is sta
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 
-__all__ = ["norm2", "pairwise", "push_apart", "separation_shares", "separate", "route_directions", "fix_walls", "apply_damage_round"]
+__all__ = ["norm2", "pairwise", "push_apart", "separation_shares", "separate", "route_directions", "fix_walls",
+           "apply_damage_round"]
 
 
 def norm2(v: torch.Tensor) -> torch.Tensor:
@@ -62,14 +63,16 @@ def pairwise(pos: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     return off, norm2(off)
 
 
-def push_apart(off: torch.Tensor, dist: torch.Tensor, C) -> torch.Tensor:
+def push_apart(off: torch.Tensor, dist: torch.Tensor, C, share: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Displacement ``[B, 2, U]`` that separates overlapping ground units (one pass).
 
     ``off, dist`` from :func:`pairwise` (dead units are far away, so they never overlap);
-    ``C.rsum: [U, U]`` sums of radii; ``C.push_w: [U, U]`` the share of an overlap that unit ``u`` takes
-    (0.5 between two mobile units, 1 against a static one, 0 on the diagonal and for air units).
+    ``C.rsum: [U, U]`` sums of radii; ``share: [U, U]`` or ``[B, U, U]`` the share of an overlap that unit
+    ``u`` takes, by default ``C.push_w`` (0.5 between two mobile units, 1 against a static one, 0 on the
+    diagonal and for air units).
     """
-    ov = (C.rsum - dist).clamp_(min=0.0).mul_(C.push_w).div_(dist.clamp(min=1e-6))
+    share = C.push_w if share is None else share
+    ov = (C.rsum - dist).clamp_(min=0.0).mul_(share).div_(dist.clamp(min=1e-6))
     return -(off * ov.unsqueeze(1)).sum(-1)
 
 
@@ -93,8 +96,7 @@ def separate(pos: torch.Tensor, share: torch.Tensor, C) -> torch.Tensor:
     splash hits the crowd StarCraft II would form.
     """
     off, dist = pairwise(pos)
-    ov = (C.rsum - dist).clamp_(min=0.0).mul_(share).div_(dist.clamp(min=1e-6))
-    return -(off * ov.unsqueeze(1)).sum(-1)
+    return push_apart(off, dist, C, share)
 
 
 def _cells(p: torch.Tensor, C) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -903,7 +903,7 @@ class BatchedSMAC:
         self.health = health
         self.cd = cd * alive
         if C.has_shield:
-            self.shield = torch.where(alive, shield, 0.0)
+            self.shield = shield * alive
         self.last_target = torch.where(acted, tgt, self._minus1)
         self.last_action = act_a
 
