@@ -38,7 +38,7 @@ class BaseConfig:
 
     alg: str = "iql"  # algorithm name: iql, vdn, qmix or qtran (set by make_config)
     map_name: str = "3m"  # SMAC map to train on (see course_lib.envs.list_maps())
-    preset: str = "pymarl"  # which preset produced these values: "pymarl" or "fast"
+    preset: str = "pymarl"  # which preset produced these values: "pymarl"/"published" or "fast"
     # --- agent network -------------------------------------------------------------------------
     agent: str = "rnn"  # agent network from course_lib.agents' registry (pymarl: rnn)
     rnn_hidden_dim: int = 64  # GRU width of the shared agent (pymarl: 64)
@@ -100,13 +100,27 @@ class BaseConfig:
         need(self.target_update_tau is None or 0.0 < float(self.target_update_tau) <= 1.0,
              "target_update_tau", "None (hard updates) or a number in (0, 1]")
         need(self.batch_size <= self.buffer_size, "batch_size", f"at most buffer_size={self.buffer_size}")
-        need(self.mixer in (None, "vdn", "qmix", "qtran"), "mixer", "None, 'vdn', 'qmix' or 'qtran'")
-        need(self.learner in ("q_learner", "qtran_learner"), "learner", "'q_learner' or 'qtran_learner'")
+        from .agents import AGENT_REGISTRY
+        from .learners import LEARNER_REGISTRY
+        from .mixers import MIXER_REGISTRY
+
+        need(self.agent in AGENT_REGISTRY, "agent", f"one of {sorted(AGENT_REGISTRY)}")
+        need(self.mixer is None or self.mixer in MIXER_REGISTRY, "mixer", f"None or one of {sorted(MIXER_REGISTRY)}")
+        need(self.learner in LEARNER_REGISTRY, "learner", f"one of {sorted(LEARNER_REGISTRY)}")
         need(isinstance(self.env_args, dict), "env_args", "a dict of BatchedSMAC keyword arguments")
 
     def to_dict(self) -> Dict[str, Any]:
         """Plain ``dict`` of every field (JSON-serialisable)."""
         return dataclasses.asdict(self)
+
+    # --- the network seam: each algorithm's config says how to build its networks -----------------------
+    def agent_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
+        """Extra keywords for ``make_agent(self.agent, input_dim, n_actions, rnn_hidden_dim, **kw)``."""
+        return {}
+
+    def mixer_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
+        """Keywords for ``make_mixer(self.mixer, n_agents, state_dim, **kw)`` on a map with ``sizes``."""
+        return {}
 
 
 @dataclass
@@ -135,6 +149,10 @@ class QMIXConfig(BaseConfig):
     hypernet_layers: int = 1  # 1: hypernets are one Linear (pymarl); 2: Linear-ReLU-Linear (pymarl2)
     hypernet_embed: int = 64  # hidden width of two-layer hypernetworks (pymarl/pymarl2: 64)
 
+    def mixer_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
+        return dict(embed_dim=self.mixing_embed_dim, hypernet_layers=self.hypernet_layers,
+                    hypernet_embed=self.hypernet_embed)
+
     def validate(self) -> None:
         super().validate()
         if self.hypernet_layers not in (1, 2):
@@ -156,6 +174,9 @@ class QTRANConfig(BaseConfig):
     qtran_arch: str = "qtran_paper"  # network layout; only pymarl's "qtran_paper" is implemented
     opt_loss: float = 1.0  # weight of the optimality (L_opt) loss (pymarl: 1)
     nopt_min_loss: float = 0.1  # weight of the non-optimality (L_nopt, min variant) loss (pymarl: 0.1)
+
+    def mixer_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
+        return dict(n_actions=sizes["n_actions"], rnn_hidden_dim=self.rnn_hidden_dim, embed_dim=self.mixing_embed_dim)
 
     def validate(self) -> None:
         super().validate()
@@ -190,7 +211,9 @@ _FAST_PER_ALG: Dict[str, Dict[str, Any]] = {
 # Maps where pymarl2 anneals epsilon much longer (exploration matters there).
 _FAST_PER_MAP: Dict[str, Dict[str, Any]] = {"6h_vs_8z": dict(epsilon_anneal_time=500_000)}
 
-PRESETS = ("pymarl", "fast")
+# "published" is the same as "pymarl": each algorithm's dataclass defaults are its authors' published ones
+# (pymarl's for IQL/VDN/QMIX/QTRAN, the ACORM and MIXRTs authors' for theirs).
+PRESETS = ("pymarl", "published", "fast")
 
 
 def list_algs():
@@ -210,7 +233,8 @@ def make_config(alg: str, map_name: str = "3m", preset: str = "pymarl", **overri
     Args:
         alg: ``"iql" | "vdn" | "qmix" | "qtran"``.
         map_name: SMAC map name (only stored here; the simulator checks it).
-        preset: ``"pymarl"`` (published defaults) or ``"fast"`` (pymarl2 tricks on).
+        preset: ``"pymarl"`` or its synonym ``"published"`` (the algorithm's published defaults) or
+            ``"fast"`` (pymarl2 tricks on, sized for a CPU).
         **overrides: any config field, e.g. ``lr=1e-3, td_lambda=0.6``.
     Raises:
         ValueError: unknown algorithm or preset, or a field value that is not allowed.

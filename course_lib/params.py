@@ -1,12 +1,16 @@
-"""Parameter counts of IQL, VDN, QMIX and QTRAN on any SMAC map, from the map table alone.
+"""Parameter counts of every method on any SMAC map, from the map table alone.
 
-``count_parameters(alg, map_name, **overrides) -> {"agent", "mixer", "total"}`` uses closed-form sizes
-of the networks (no simulator, no network construction), so it is instant even for 27m_vs_30m. The test
-suite checks every formula against the real modules' ``numel``.
+``count_parameters(alg, map_name, **overrides) -> {"agent", "mixer", "total"}`` builds the very networks
+that ``train`` builds (:func:`course_lib.train.build_networks`) on PyTorch's ``meta`` device, which
+allocates no memory and runs no simulator, so it is instant even for 27m_vs_30m and always agrees with
+``train``. :func:`agent_parameters` and :func:`mixer_parameters` are the closed-form counts of the GRU agent
+and the VDN/QMIX/QTRAN mixers that the notebooks derive by hand; the tests check them against the modules.
 """
 from __future__ import annotations
 
 from typing import Dict
+
+import torch
 
 from .config import make_config
 
@@ -66,7 +70,7 @@ def count_parameters(alg: str, map_name: str, **overrides) -> Dict[str, int]:
     """Trainable parameters of ``alg``'s networks on ``map_name`` with its default (pymarl) config.
 
     Args:
-        alg: ``"iql" | "vdn" | "qmix" | "qtran"``.
+        alg: any name of ``course_lib.config.list_algs()``.
         map_name: any map of ``course_lib.envs.smac.maps``.
         **overrides: config fields (e.g. ``rnn_hidden_dim=128``, ``hypernet_layers=2``, ``env_args={...}``)
             and ``preset="fast"``.
@@ -77,8 +81,10 @@ def count_parameters(alg: str, map_name: str, **overrides) -> Dict[str, int]:
     preset = overrides.pop("preset", "pymarl")
     config = make_config(alg, map_name, preset, **overrides)
     sizes = map_sizes(map_name, **config.env_args)
-    N, A = sizes["n_agents"], sizes["n_actions"]
-    input_dim = sizes["obs_dim"] + (A if config.obs_last_action else 0) + (N if config.obs_agent_id else 0)
-    agent = agent_parameters(input_dim, A, config.rnn_hidden_dim)
-    mixer = mixer_parameters(config, sizes)
-    return {"agent": int(agent), "mixer": int(mixer), "total": int(agent + mixer)}
+    from .train import build_networks
+
+    with torch.device("meta"):
+        mac, mixer = build_networks(config, sizes, device="meta")
+    agent = sum(p.numel() for p in mac.parameters())
+    mixer_n = sum(p.numel() for p in mixer.parameters()) if mixer is not None else 0
+    return {"agent": int(agent), "mixer": int(mixer_n), "total": int(agent + mixer_n)}

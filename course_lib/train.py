@@ -51,7 +51,7 @@ import pandas as pd
 import torch
 
 from .buffers.episode import EpisodeReplayBuffer
-from .config import BaseConfig, config_from_dict, list_algs, make_config
+from .config import PRESETS, BaseConfig, config_from_dict, list_algs, make_config
 from .learners import MultiAgentController, make_learner
 from .mixers import make_mixer
 from .runners.episode_runner import EpisodeRunner, greedy_episodes
@@ -85,17 +85,16 @@ def _env_sizes(env) -> Dict[str, int]:
 def build_networks(config: BaseConfig, sizes: Dict[str, int], device="cpu"):
     """The controller and mixer of ``config`` for a map with ``sizes`` (n_agents, n_actions, obs_dim, state_dim).
 
+    Which networks, and with which options, comes from the registries and the config alone
+    (``config.agent`` + ``config.agent_kwargs(sizes)``, ``config.mixer`` + ``config.mixer_kwargs(sizes)``),
+    so a new method adds a registry entry and a config class, never a branch here.
+
     Returns ``(mac, mixer)``; ``mixer`` is None for IQL.
     """
     mac = MultiAgentController(sizes["n_agents"], sizes["n_actions"], sizes["obs_dim"], config.rnn_hidden_dim,
-                               config.obs_last_action, config.obs_agent_id, config.agent).to(device)
-    kw: Dict[str, Any] = {}
-    if config.mixer == "qmix":
-        kw = dict(embed_dim=config.mixing_embed_dim, hypernet_layers=config.hypernet_layers,
-                  hypernet_embed=config.hypernet_embed)
-    elif config.mixer == "qtran":
-        kw = dict(n_actions=sizes["n_actions"], rnn_hidden_dim=config.rnn_hidden_dim, embed_dim=config.mixing_embed_dim)
-    mixer = make_mixer(config.mixer, sizes["n_agents"], sizes["state_dim"], **kw)
+                               config.obs_last_action, config.obs_agent_id, config.agent,
+                               agent_kwargs=config.agent_kwargs(sizes)).to(device)
+    mixer = make_mixer(config.mixer, sizes["n_agents"], sizes["state_dim"], **config.mixer_kwargs(sizes))
     if mixer is not None:
         mixer = mixer.to(device)
     return mac, mixer
@@ -586,8 +585,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--alg", choices=list_algs(), default="qmix", help="algorithm (default: qmix)")
     p.add_argument("--map", dest="map_name", default="3m", metavar="MAP", help="SMAC map (default: 3m); see the list below")
-    p.add_argument("--preset", choices=["pymarl", "fast"], default="pymarl",
-                   help="pymarl = published defaults; fast = pymarl2 tricks sized for a CPU")
+    p.add_argument("--preset", choices=list(PRESETS), default="pymarl",
+                   help="pymarl (= published) = the method's published defaults; fast = pymarl2 tricks sized for a CPU")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--t-max", type=int, default=None, help="env steps to train for")
     p.add_argument("--time-limit", type=float, default=None, help="wall-clock limit in seconds")

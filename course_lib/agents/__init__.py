@@ -1,4 +1,5 @@
 """Agent networks. ``make_agent(name, ...)`` builds one from the registry."""
+from .base import AgentBase
 from .rnn import RNNAgent
 
 AGENT_REGISTRY = {"rnn": RNNAgent}
@@ -13,4 +14,4 @@ def make_agent(name: str, *args, **kwargs):
     return cls(*args, **kwargs)
 
 
-__all__ = ["RNNAgent", "make_agent", "AGENT_REGISTRY"]
+__all__ = ["AgentBase", "RNNAgent", "make_agent", "AGENT_REGISTRY"]

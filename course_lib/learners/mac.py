@@ -4,11 +4,13 @@ Each agent's input at step t is ``[o_t^i, onehot(u_{t-1}^i), onehot(i)]`` (the l
 the batch dimension folds ``[batch, n_agents]`` together, so all agents of all environments run in one
 call of the shared network. :meth:`MultiAgentController.step` is used while acting (one step, hidden
 state carried by the runner) and :meth:`MultiAgentController.unroll` by the learners (a whole batch of
-episodes, one loop over time).
+episodes at once, through the agent's :meth:`~course_lib.agents.AgentBase.unroll`, fused for the GRU agent).
+The agent network comes from :func:`course_lib.agents.make_agent`, so any agent that follows
+:class:`~course_lib.agents.AgentBase` (the GRU agent, ACORM's, MIXRTs' soft trees) plugs in here.
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -26,21 +28,27 @@ class MultiAgentController(nn.Module):
         n_agents: N.
         n_actions: A.
         obs_dim: size O of one agent's observation.
-        hidden_dim: GRU width H (pymarl: 64).
+        hidden_dim: the agent's width (GRU width H for pymarl's agent: 64).
         obs_last_action: append ``onehot(u_{t-1})`` (zeros at t = 0).
         obs_agent_id: append ``onehot(i)``.
         agent: registry name for :func:`course_lib.agents.make_agent`.
+        agent_kwargs: further keywords for that agent (e.g. a soft tree's depth).
+
+    ``self.hidden_dim`` is the size of the agent's whole recurrent state (``agent.hidden_dim``), which can
+    differ from ``hidden_dim`` for agents with several recurrent parts.
     """
 
     def __init__(self, n_agents: int, n_actions: int, obs_dim: int, hidden_dim: int = 64,
-                 obs_last_action: bool = True, obs_agent_id: bool = True, agent: str = "rnn"):
+                 obs_last_action: bool = True, obs_agent_id: bool = True, agent: str = "rnn",
+                 agent_kwargs: Optional[Dict[str, Any]] = None):
         super().__init__()
         if min(n_agents, n_actions, obs_dim, hidden_dim) <= 0:
             raise ValueError(f"MultiAgentController needs positive sizes, got n_agents={n_agents}, "
                              f"n_actions={n_actions}, obs_dim={obs_dim}, hidden_dim={hidden_dim}")
-        self.n_agents, self.n_actions, self.obs_dim, self.hidden_dim = n_agents, n_actions, obs_dim, hidden_dim
+        self.n_agents, self.n_actions, self.obs_dim = n_agents, n_actions, obs_dim
         self.obs_last_action, self.obs_agent_id = obs_last_action, obs_agent_id
-        self.agent = make_agent(agent, self.input_dim, n_actions, hidden_dim)
+        self.agent = make_agent(agent, self.input_dim, n_actions, hidden_dim, **(agent_kwargs or {}))
+        self.hidden_dim = int(self.agent.hidden_dim)
         self.register_buffer("_agent_ids", torch.eye(n_agents), persistent=False)
 
     @property
@@ -120,13 +128,16 @@ class MultiAgentController(nn.Module):
         if last is None:
             last = obs.new_zeros(B, Tp, self.n_agents, self.n_actions)
         inputs = self.build_inputs(obs, last)  # [B, T', N, in]
-        h = self.init_hidden(B)
-        qs, hs = [], []
-        for t in range(Tp):
-            q, h = self.agent(inputs[:, t], h)
-            qs.append(q)
-            hs.append(h)
-        return torch.stack(qs, dim=1), torch.stack(hs, dim=1)
+        N = self.n_agents
+        flat = inputs.transpose(1, 2).reshape(B * N, Tp, inputs.shape[-1])  # one sequence per (episode, agent)
+        q, h = self.agent.unroll(flat)  # [B*N, T', A], [B*N, T', H]
+        q = q.reshape(B, N, Tp, self.n_actions).transpose(1, 2)
+        h = h.reshape(B, N, Tp, self.hidden_dim).transpose(1, 2)
+        return q, h
+
+    def extras(self, hidden: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The agent's named per-step outputs besides Q (e.g. ACORM's roles) from states ``[..., N, H]``."""
+        return self.agent.extras(hidden)
 
     def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Same as :meth:`unroll`."""

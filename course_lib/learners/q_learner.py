@@ -68,11 +68,36 @@ class QLearner:
         if self.target_mixer is not None:
             yield from self.target_mixer.parameters()
 
-    def _mix(self, mixer: Optional[nn.Module], qs: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
-        """``qs [B, T, N]`` -> ``[B, T]`` joint values, or ``[B, T, N]`` unchanged for IQL."""
+    def _mix(self, mixer: Optional[nn.Module], qs: torch.Tensor, states: torch.Tensor,
+             hidden: Optional[torch.Tensor] = None, mac: Optional[nn.Module] = None) -> torch.Tensor:
+        """Joint values over whole episodes.
+
+        Args:
+            qs: ``[B, T+1, N]`` per-agent values at every step of the episodes.
+            states: ``[B, T+1, S]``.
+            hidden: ``[B, T+1, N, H]`` the agents' recurrent states, the source of the extra inputs a mixer
+                declares in ``mixer.extra_inputs`` (e.g. ACORM's roles), read through ``mac.extras``.
+            mac: the controller that produced ``hidden`` (default: the online one).
+        Returns:
+            ``[B, T+1]`` joint values, or ``qs`` unchanged for IQL (no mixer).
+
+        The mixer always sees the whole sequence, so a mixer with its own recurrence over time (ACORM's)
+        reads the states in order; callers slice ``[:, :-1]`` (values of the steps taken) or ``[:, 1:]``
+        (values of the next states).
+        """
         if mixer is None:
             return qs
-        return mixer(qs, states).squeeze(-1)
+        needs = tuple(getattr(mixer, "extra_inputs", ()))
+        kw = {}
+        if needs:
+            mac = self.mac if mac is None else mac
+            extras = mac.extras(hidden)
+            missing = [k for k in needs if k not in extras]
+            if missing:
+                raise ValueError(f"{type(mixer).__name__} needs inputs {missing} that agent "
+                                 f"{type(mac.agent).__name__} does not provide (it provides {sorted(extras)})")
+            kw = {k: extras[k] for k in needs}
+        return mixer(qs, states, **kw).squeeze(-1)
 
     def update_targets(self, hard: bool = True, tau: float = 1.0) -> None:
         """Copy (``hard``) or Polyak-average (``tau``) the online networks into the targets."""
@@ -102,22 +127,23 @@ class QLearner:
         """
         cfg = self.config
         with torch.no_grad():
-            q_tgt, _ = self.target_mac.unroll(batch.obs, batch.actions)  # [B, T+1, N, A]
+            q_tgt, h_tgt = self.target_mac.unroll(batch.obs, batch.actions)  # [B, T+1, N, A]
             if cfg.double_q:
                 a_star = masked_greedy(q_online.detach(), batch.avail)
                 next_q = q_tgt.gather(-1, a_star.unsqueeze(-1)).squeeze(-1)  # [B, T+1, N]
             else:
                 next_q = q_tgt.masked_fill(~batch.avail, NEG).max(dim=-1).values
-            next_v = self._mix(self.target_mixer, next_q[:, 1:], batch.state[:, 1:])  # [B, T(, N)]
+            next_v = self._mix(self.target_mixer, next_q, batch.state, h_tgt, self.target_mac)[:, 1:]  # [B, T(, N)]
             m = batch.filled if next_v.dim() == 2 else batch.filled.unsqueeze(-1)
             next_v = next_v * m  # values past the final state are never used: zero them
             return td_lambda_targets(batch.reward, batch.terminated, batch.filled, next_v, cfg.gamma, cfg.td_lambda)
 
     def loss(self, batch: EpisodeBatch) -> Dict[str, torch.Tensor]:
         """Masked mean squared TD error and diagnostics for one batch (no optimiser step)."""
-        q, _ = self.mac.unroll(batch.obs, batch.actions)  # [B, T+1, N, A]
+        q, h = self.mac.unroll(batch.obs, batch.actions)  # [B, T+1, N, A], [B, T+1, N, H]
         chosen = q[:, :-1].gather(-1, batch.actions.unsqueeze(-1)).squeeze(-1)  # [B, T, N]
-        q_taken = self._mix(self.mixer, chosen, batch.state[:, :-1])
+        chosen_full = torch.cat([chosen, chosen.new_zeros(chosen[:, :1].shape)], dim=1)  # no action after the end
+        q_taken = self._mix(self.mixer, chosen_full, batch.state, h)[:, :-1]
         targets = self.compute_targets(batch, q)
         mask = batch.filled if q_taken.dim() == 2 else batch.filled.unsqueeze(-1).expand_as(q_taken)
         td = (q_taken - targets) * mask
