@@ -56,6 +56,7 @@ class BaseConfig:
     buffer_size: int = 5000  # replay capacity in episodes (pymarl: 5000)
     batch_size: int = 32  # episodes per gradient step (pymarl: 32, pymarl2: 128)
     train_steps_per_iter: int = 1  # gradient steps after each collection of n_envs episodes (pymarl: 1)
+    overlap_collection: bool = False  # learn in a second thread while collecting (fast preset; see Trainer.iteration)
     # --- learning ------------------------------------------------------------------------------------
     gamma: float = 0.99  # discount factor
     optimizer: str = "rmsprop"  # "rmsprop" (pymarl) or "adam" (pymarl2)
@@ -108,6 +109,7 @@ class BaseConfig:
         need(self.mixer is None or self.mixer in MIXER_REGISTRY, "mixer", f"None or one of {sorted(MIXER_REGISTRY)}")
         need(self.learner in LEARNER_REGISTRY, "learner", f"one of {sorted(LEARNER_REGISTRY)}")
         need(isinstance(self.env_args, dict), "env_args", "a dict of BatchedSMAC keyword arguments")
+        need(isinstance(self.overlap_collection, bool), "overlap_collection", "True or False")
 
     def to_dict(self) -> Dict[str, Any]:
         """Plain ``dict`` of every field (JSON-serialisable)."""
@@ -201,6 +203,7 @@ _FAST_COMMON: Dict[str, Any] = dict(
     batch_size=64,
     epsilon_anneal_time=30_000,
     test_interval=5_000,
+    overlap_collection=True,
 )
 _FAST_PER_ALG: Dict[str, Dict[str, Any]] = {
     "iql": {},

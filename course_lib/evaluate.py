@@ -7,6 +7,8 @@ from typing import Callable, Dict, Optional, Union
 
 import torch
 
+from . import threads
+
 from .config import config_from_dict
 from .runners.episode_runner import greedy_episodes
 from .train import Run, build_networks, default_env_factory, load_checkpoint
@@ -23,6 +25,7 @@ def load_policy(path: Union[str, Path], alg: Optional[str] = None, map_name: Opt
     (a mismatch raises ``ValueError`` naming both).
     """
     dev = resolve_device(device)
+    threads.apply(dev)
     ckpt = load_checkpoint(path, alg=alg, map_name=map_name, device=dev)
     config = config_from_dict(ckpt["config"])
     mac, mixer = build_networks(config, ckpt["sizes"], dev)

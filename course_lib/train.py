@@ -33,6 +33,7 @@ restarts the games), so it is not bit-identical to an uninterrupted run. A ``Key
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -56,6 +57,7 @@ from .learners import MultiAgentController, make_learner
 from .mixers import make_mixer
 from .runners.episode_runner import EpisodeRunner, greedy_episodes
 from .schedules import EpsilonSchedule
+from . import threads
 from .utils import resolve_device, set_seed
 
 __all__ = ["Run", "Trainer", "train", "load_checkpoint", "build_networks", "default_env_factory", "main",
@@ -243,7 +245,10 @@ class Trainer:
                           f"{need / 2**30:.1f} GiB on {device}; pass buffer_size=... to use less", stacklevel=3)
         self.buffer = EpisodeReplayBuffer(config.buffer_size, s["episode_limit"], s["n_agents"], s["obs_dim"],
                                           s["state_dim"], s["n_actions"], device=device, seed=self.seed + 1)
-        self.runner = EpisodeRunner(self.env, self.mac, self.buffer, seed=self.seed + 2, device=device)
+        # With overlap_collection the runner acts with its own copy of the agents (synchronised with the
+        # learner's at the start of every iteration), so the learner can update ``self.mac`` meanwhile.
+        self.act_mac = copy.deepcopy(self.mac) if config.overlap_collection else self.mac
+        self.runner = EpisodeRunner(self.env, self.act_mac, self.buffer, seed=self.seed + 2, device=device)
         self.schedule = EpsilonSchedule(config.epsilon_start, config.epsilon_finish, config.epsilon_anneal_time)
         self.episodes = 0
         self.last_test_t: Optional[int] = None
@@ -297,16 +302,59 @@ class Trainer:
         return row
 
     def iteration(self) -> None:
-        """Collect ``n_envs`` episodes, then train (once the buffer holds a batch)."""
+        """Collect ``n_envs`` episodes and take ``train_steps_per_iter`` gradient steps (once the buffer holds a batch).
+
+        Sequential (``overlap_collection=False``, pymarl): collect, store, then train on batches that may
+        contain the new episodes. Overlapped (``overlap_collection=True``): the batches are sampled first, from
+        the episodes stored *before* this iteration, and the learner trains on them in a second thread while
+        this thread collects with the agents' weights as they were when the iteration began. Both halves use
+        only their own random generators and the schedule is fixed, so results do not depend on timing: the
+        same seed gives the same numbers, and resume stays exact. The price is a lag of one iteration (the
+        newest ``n_envs`` episodes join the next iteration's batches), the gain a second CPU core at work.
+        """
         cfg = self.config
-        st = self.runner.collect(cfg.n_envs, self.schedule)
+        can_train = self.buffer.can_sample(cfg.batch_size)
+        if not cfg.overlap_collection:
+            self._record(self.runner.collect(cfg.n_envs, self.schedule))
+            if self.buffer.can_sample(cfg.batch_size):
+                self._train_on([self.buffer.sample(cfg.batch_size) for _ in range(cfg.train_steps_per_iter)],
+                               self.episodes)
+            return
+        with torch.no_grad():
+            for pa, pm in zip(self.act_mac.parameters(), self.mac.parameters()):
+                pa.copy_(pm)
+        if not can_train:
+            self._record(self.runner.collect(cfg.n_envs, self.schedule))
+            return
+        batches = [self.buffer.sample(cfg.batch_size) for _ in range(cfg.train_steps_per_iter)]
+        errors: List[BaseException] = []
+        episodes = self.episodes
+
+        def learn():
+            try:
+                self._train_on(batches, episodes)
+            except BaseException as exc:  # handed to the main thread below
+                errors.append(exc)
+
+        worker = threading.Thread(target=learn, name="course_lib-learner", daemon=True)
+        worker.start()
+        try:
+            st = self.runner.collect(cfg.n_envs, self.schedule)
+        finally:
+            worker.join()  # never leave the learner running (Ctrl-C waits for its current step, well under 1 s)
+        if errors:
+            raise errors[0]
+        self._record(st)
+
+    def _record(self, st) -> None:
         self.episodes += st.episodes
         self._recent_won.extend(st.won.float().tolist())
         self._recent_ret.extend(st.returns.tolist())
-        if self.buffer.can_sample(cfg.batch_size):
-            for _ in range(cfg.train_steps_per_iter):
-                out = self.learner.train(self.buffer.sample(cfg.batch_size), self.episodes)
-                self.last_loss = out["loss"]
+
+    def _train_on(self, batches, episodes: int) -> None:
+        for batch in batches:
+            out = self.learner.train(batch, episodes)
+            self.last_loss = out["loss"]
 
     def curves(self) -> pd.DataFrame:
         """The evaluation rows as a DataFrame."""
@@ -449,6 +497,7 @@ def train(alg: str, map_name: str, preset: str = "pymarl", seed: int = 0, t_max:
         checkpoint was saved and its path printed.
     """
     dev = resolve_device(device)
+    threads.apply(dev)
     if resume:
         if resume is True and run_dir is None:
             raise ValueError("resume=True needs run_dir=<the run's folder> (or pass the folder as resume=...)")
@@ -509,6 +558,10 @@ def _loop(trainer: Trainer, time_limit_s: Optional[float], progress: bool,
                         raise _StopAtBoundary
                     if deadline is not None and time.time() >= deadline:
                         stopped_by = "time_limit"
+                        msg = (f"time_limit_s={time_limit_s} cut the run short at {trainer.t_env:,} of {t_max:,} env "
+                               f"steps: results now depend on this machine's speed and load. For reproducible "
+                               f"results give a budget in env steps (t_max) instead.")
+                        warnings.warn(msg, RuntimeWarning, stacklevel=3)
                         break
                     before = trainer.t_env
                     trainer.iteration()

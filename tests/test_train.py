@@ -116,10 +116,11 @@ def test_run_files_and_curves(tmp_path):
                          "return": float(run.curves.test_return.iloc[-1])}
 
 
-@pytest.mark.parametrize("alg", ["qmix", "qtran"])
-def test_resume_gives_identical_parameters(tmp_path, alg):
-    full = train(alg, "3m", seed=3, t_max=2400, run_dir=tmp_path / "full", progress=False, **TINY)
-    half = train(alg, "3m", seed=3, t_max=1200, run_dir=tmp_path / "half", progress=False, **TINY)
+@pytest.mark.parametrize("alg,overlap", [("qmix", True), ("qmix", False), ("qtran", True)])
+def test_resume_gives_identical_parameters(tmp_path, alg, overlap):
+    kw = dict(TINY, overlap_collection=overlap)
+    full = train(alg, "3m", seed=3, t_max=2400, run_dir=tmp_path / "full", progress=False, **kw)
+    half = train(alg, "3m", seed=3, t_max=1200, run_dir=tmp_path / "half", progress=False, **kw)
     assert half.final["env_steps"] < full.final["env_steps"]
     resumed = train(alg, "3m", t_max=2400, run_dir=tmp_path / "half", resume=True, progress=False)
     assert resumed.final["env_steps"] == full.final["env_steps"]
@@ -168,7 +169,8 @@ def test_real_ctrl_c_stops_at_the_next_iteration(tmp_path, capsys):
 
 
 def test_time_limit_stops_cleanly_with_a_final_evaluation(tmp_path):
-    run = train("vdn", "3m", seed=0, t_max=10**7, time_limit_s=3.0, run_dir=tmp_path / "t", progress=False, **TINY)
+    with pytest.warns(RuntimeWarning, match=r"time_limit_s=3.0 cut the run short at [\d,]+ of 10,000,000 env steps"):
+        run = train("vdn", "3m", seed=0, t_max=10**7, time_limit_s=3.0, run_dir=tmp_path / "t", progress=False, **TINY)
     assert run.stopped_by == "time_limit" and not run.interrupted
     last = run.curves.iloc[-1]
     assert last["env_steps"] == run.final["env_steps"] == load_checkpoint(tmp_path / "t")["runner"]["t_env"]
@@ -285,3 +287,45 @@ def test_callback_can_stop_the_run_cleanly(tmp_path):
     run = train("vdn", "3m", seed=0, t_max=10**6, run_dir=tmp_path / "s", progress=False, callback=stop_after_two, **TINY)
     assert run.stopped_by == "callback" and not run.interrupted
     assert run.curves["env_steps"].iloc[-1] == run.final["env_steps"] < 10**6
+
+
+def test_overlapped_collection_is_deterministic_and_really_overlaps(tmp_path, monkeypatch):
+    """Learning in a second thread while collecting gives the same numbers on every run (no timing effects)."""
+    import threading
+
+    from course_lib.train import Trainer
+
+    names = []
+    real = Trainer._train_on
+
+    def spy(self, batches, episodes):
+        names.append(threading.current_thread().name)
+        return real(self, batches, episodes)
+
+    monkeypatch.setattr(Trainer, "_train_on", spy)
+    kw = dict(TINY, overlap_collection=True)
+    a = train("qmix", "3m", seed=5, t_max=1600, run_dir=tmp_path / "a", progress=False, **kw)
+    b = train("qmix", "3m", seed=5, t_max=1600, run_dir=tmp_path / "b", progress=False, **kw)
+    assert names and set(names) == {"course_lib-learner"}
+    pa, pb = params_of(a), params_of(b)
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    assert a.curves.drop(columns=["wall_time"]).equals(b.curves.drop(columns=["wall_time"]))
+    names.clear()
+    c = train("qmix", "3m", seed=5, t_max=1600, run_dir=tmp_path / "c", progress=False,
+              **dict(TINY, overlap_collection=False))
+    assert set(names) == {"MainThread"}
+    # one iteration of lag: the sequential run trains on the newest episodes at once, so it differs
+    pc = params_of(c)
+    assert any(not torch.equal(pa[k], pc[k]) for k in pa)
+
+
+def test_an_error_in_the_learner_thread_reaches_the_caller(tmp_path, monkeypatch):
+    from course_lib.learners import QLearner
+
+    def boom(self, batch, episode_num):
+        raise FloatingPointError("loss is nan")
+
+    monkeypatch.setattr(QLearner, "train", boom)
+    with pytest.raises(FloatingPointError, match="loss is nan"):
+        train("qmix", "3m", seed=0, t_max=1600, run_dir=tmp_path / "e", progress=False,
+              **dict(TINY, overlap_collection=True))

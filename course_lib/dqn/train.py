@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from course_lib.agents.rnn import RNNAgent
 from course_lib.buffers.replay import ReplayBuffer
 from course_lib.schedules import EpsilonSchedule
+from course_lib import threads
 from course_lib.utils import resolve_device, set_seed
 
 from .envs import make_env
@@ -130,6 +131,7 @@ def train_dqn(
     if not isinstance(epsilon, EpsilonSchedule):
         raise TypeError(f"epsilon must be a course_lib.schedules.EpsilonSchedule, got {type(epsilon).__name__}")
     dev = resolve_device(device)
+    threads.apply(dev)
     env = make_env(env_id)  # raises a clear ValueError on an unknown id
     set_seed(seed)
     rng = np.random.default_rng(seed)

@@ -81,6 +81,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 import torch
 
+from ... import threads
 from ...utils import resolve_device
 from . import dynamics as dyn
 from . import observe as ob
@@ -230,6 +231,7 @@ class BatchedSMAC:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.smac_kwargs = validate_smac_kwargs(smac_kwargs, "BatchedSMAC")
         self.device = resolve_device(device)
+        threads.apply(self.device)  # one CPU thread for the course's small batches (see course_lib.threads)
         self.map_name = self.spec.name
         self.n_envs = int(n_envs)
         self.seed_value = int(seed)
