@@ -173,6 +173,8 @@ def validate_smac_kwargs(kwargs: dict, owner: str = "BatchedSMAC") -> dict:
                          "controlled by your actions (use course_lib.envs.smac.policies.focus_fire_policy)")
     out = dict(SMAC_DEFAULTS)
     out.update({k: v for k, v in kwargs.items() if k in SMAC_DEFAULTS})
+    if out["obs_all_health"]:  # SMAC: "obs_own_health is ignored when obs_all_health == True"
+        out["obs_own_health"] = True
     if not isinstance(out["step_mul"], (int, np.integer)) or out["step_mul"] <= 0:
         raise ValueError(f"step_mul must be a positive integer, got {out['step_mul']!r}")
     if not isinstance(out["move_amount"], (int, float, np.number)) or out["move_amount"] <= 0:
