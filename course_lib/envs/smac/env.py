@@ -81,6 +81,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 import torch
 
+from ...checkpoints import to_safe
 from ...utils import resolve_device
 from . import dynamics as dyn
 from . import observe as ob
@@ -1111,7 +1112,8 @@ class BatchedSMAC:
         continue exactly where this simulator stopped: ``load_state_dict`` on a simulator built with the
         same map, ``n_envs`` and keywords. Training checkpoints store this."""
         tensors = {k: v.clone() for k, v in vars(self).items() if isinstance(v, torch.Tensor)}
-        return {"map_name": self.map_name, "n_envs": self.n_envs, "smac_kwargs": dict(self.smac_kwargs),
+        return {"map_name": self.map_name, "n_envs": self.n_envs,
+                "smac_kwargs": to_safe(dict(self.smac_kwargs), "smac_kwargs"),  # weights_only-loadable
                 "seed": self.seed_value, "tensors": tensors}
 
     def load_state_dict(self, sd: Dict[str, object]) -> None:
