@@ -222,7 +222,7 @@ class StarCraft2Env(MultiAgentEnv):
         items = list(actions)
         out = []
         for i, a in enumerate(items):
-            if isinstance(a, (torch.Tensor, np.ndarray)) and np.size(a) == 1:
+            if (isinstance(a, torch.Tensor) and a.numel() == 1) or (isinstance(a, np.ndarray) and a.size == 1):
                 a = a.item()
             if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, float, np.integer, np.floating)):
                 raise TypeError(f"actions must be integers: the action of agent {i} is {a!r} "
