@@ -27,6 +27,7 @@ import os
 import pickle
 import random
 import re
+import zipfile
 from collections import OrderedDict
 from pathlib import Path, PurePath
 from typing import Any, Dict, Union
@@ -145,6 +146,9 @@ def safe_load(path: PathLike, map_location=None) -> Any:
         return torch.load(p, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         msg = str(exc)
+        foreign = "Unsupported operand" in msg and not zipfile.is_zipfile(p)  # e.g. a text file, not torch.save's
+        if foreign:
+            raise ValueError(f"{p} is not a PyTorch checkpoint file (torch.save writes a zip archive)") from None
         if "weights only" not in msg.lower() and "weights_only" not in msg.lower():
             raise ValueError(f"{p} is not a PyTorch checkpoint file ({msg.splitlines()[0][:200]})") from None
         found = re.search(r"(Unsupported global: GLOBAL [^\s]+|Unsupported operand [^\s]+|"
