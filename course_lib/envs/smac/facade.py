@@ -31,7 +31,7 @@ Differences from SMAC, on purpose:
   own (:mod:`course_lib.envs.smac.replay`: compressed NumPy, positions, health, shields, targets and
   actions per step) under ``replay_dir`` (default ``replays/``), named ``<replay_prefix or map>_<time>.npz``,
   and returns its path; ``render.animate(render.load_replay(path))`` plays it. Recording keeps references
-  to the state tensors the step creates anyway (about a microsecond per step); ``replay_episodes=0``
+  to the state tensors the step creates anyway (0.3 microseconds per step); ``replay_episodes=0``
   switches it off.
 - ``info["episode_limit"] = True`` appears on a timeout only when ``continuing_episode=True``, exactly as
   SMAC; ``info`` always holds ``battle_won``, ``dead_allies``, ``dead_enemies``.
