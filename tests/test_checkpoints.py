@@ -143,6 +143,9 @@ def test_every_checkpoint_the_course_writes_loads_weights_only(tmp_path):
         check_safe(sd)
     facade = StarCraft2Env("MMM2", seed=0)
     check_safe(facade.batched.state_dict())
+    np_kwargs = BatchedSMAC("3m", 2, step_mul=np.int64(8), reward_win=np.float32(200)).state_dict()
+    check_safe(np_kwargs)                                  # NumPy keyword values are stored as Python numbers
+    BatchedSMAC("3m", 2).load_state_dict(np_kwargs)
     # an object that cannot be stored is reported when saving, naming where it is
     tr.runner.env = object()
     with pytest.raises(TypeError, match=r"checkpoint\['runner'\]\['env'\]: builtins.object is not allowed"):

@@ -390,8 +390,7 @@ class StarCraft2Env(MultiAgentEnv):
         N = self.n_agents
         e = self._env
         alive = e.alive[0].cpu().numpy()
-        pos = e._p[0].T.cpu().numpy()                                     # [U, 2] float32, as the obs
-        d = np.sqrt(((pos[:N, None, :] - pos[None, :, :]) ** 2).sum(-1))  # [N, U]
+        d = e._dist[0, :N].cpu().numpy()           # [N, U] the distances the observations were built from
         vis = (d < SIGHT) & alive[:N, None] & alive[None, :]
         vis[np.arange(N), np.arange(N)] = False
         return vis
