@@ -407,6 +407,20 @@ def test_counters_last_action_and_smac_attributes():
                 stats["battles_won"], stats["battles_game"], stats["timeouts"]) and env.battles_game == games
             env.reset()
             np.testing.assert_array_equal(env.last_action, np.zeros((3, 9)))
+    assert env.force_restarts == 0 == env.get_stats()["restarts"] and env._total_steps >= games
+    assert env.get_unit_types() == [env.marine_id] * 3 + [48] * 3 and env.marine_id == env._min_unit_type
+    assert env.stalker_id == env.medivac_id == 0                  # types absent from the map, as SMAC
+    u = env.get_unit_by_id(0)
+    assert len(env.get_surrounding_points(u)) == 8 and env.get_surrounding_points(u, True)[-1] == (
+        int(u.pos.x), int(u.pos.y))
+    assert [int(d) for d in Direction] == [0, 1, 2, 3]
+    custom = StarCraft2Env("3m", seed=0, obs_last_action=True, step_mul=4, move_amount=1.5, reward_win=100,
+                           window_size_x=640, window_size_y=480, game_version="4.10", debug=True,
+                           replay_prefix="p", continuing_episode=True)
+    assert custom.obs_last_action and custom._step_mul == 4 and custom._move_amount == 1.5
+    assert custom.reward_win == 100 and custom.max_reward == 3 * 10 + 100 + 3 * 45
+    assert custom.window_size == (640, 480) and custom.game_version == "4.10" and custom.debug
+    assert custom.replay_prefix == "p" and custom.continuing_episode and not custom.heuristic_ai
     for name in ("get_agent_action", "reward_battle", "get_agent_action_heuristic"):
         with pytest.raises(NotImplementedError):
             getattr(env, name)(*([0, 1] if name != "reward_battle" else []))
