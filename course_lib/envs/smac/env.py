@@ -117,7 +117,8 @@ SMAC_DEFAULTS: Dict[str, object] = {
     "reward_scale_rate": 20,
 }
 # Keywords of oxwhirl's StarCraft2Env that only concern the real game; accepted and ignored so that
-# SMAC code runs unchanged (heuristic_ai must stay False: agents are always controlled by the caller).
+# SMAC code runs unchanged (heuristic_ai must stay False: agents are always controlled by the caller;
+# StarCraft2Env.save_replay uses replay_dir and replay_prefix for its own replay files).
 IGNORED_SMAC_KWARGS = ("game_version", "replay_dir", "replay_prefix", "window_size_x", "window_size_y",
                        "debug", "heuristic_ai", "heuristic_rest")
 
