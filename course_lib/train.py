@@ -36,8 +36,6 @@ import argparse
 import copy
 import json
 import math
-import os
-import random
 import signal
 import sys
 import threading
@@ -52,6 +50,8 @@ import pandas as pd
 import torch
 
 from .buffers.episode import EpisodeReplayBuffer
+from .checkpoints import (numpy_rng_state, python_rng_state, safe_load, safe_save, set_numpy_rng_state,
+                          set_python_rng_state, to_safe)
 from .config import PRESETS, BaseConfig, config_from_dict, list_algs, make_config
 from .learners import MultiAgentController, make_learner
 from .mixers import make_mixer
@@ -117,12 +117,16 @@ def load_checkpoint(path: Union[str, Path], alg: Optional[str] = None, map_name:
     Args:
         alg, map_name: when given, they must match the checkpoint's; otherwise a ``ValueError`` names both.
         device: where to map the tensors.
+
+    The file is read with ``torch.load(..., weights_only=True)`` (:func:`course_lib.checkpoints.safe_load`):
+    a file that asks for anything but plain data (a crafted checkpoint that would run code, or one written
+    by an older course_lib) raises :class:`~course_lib.checkpoints.UnsafeCheckpointError` naming it.
     """
     p = _checkpoint_path(path)
     if not p.exists():
         raise FileNotFoundError(f"no checkpoint at {p} (give a checkpoint file or a run directory holding "
                                 f"{CHECKPOINT_NAME})")
-    ckpt = torch.load(p, map_location=torch.device(device), weights_only=False)
+    ckpt = safe_load(p, map_location=torch.device(device))  # weights_only=True: opening never runs code
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{p} is not a course_lib value-decomposition checkpoint")
     want_alg = alg.lower() if isinstance(alg, str) else alg
@@ -138,7 +142,8 @@ def load_checkpoint(path: Union[str, Path], alg: Optional[str] = None, map_name:
 
 
 def _rng_state() -> Dict[str, Any]:
-    st = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """The global RNG states, as checkpoint-safe values (tensors, ints, floats, strings)."""
+    st = {"torch": torch.get_rng_state(), "numpy": numpy_rng_state(), "python": python_rng_state()}
     if torch.cuda.is_available():
         st["cuda"] = torch.cuda.get_rng_state_all()
     return st
@@ -146,8 +151,8 @@ def _rng_state() -> Dict[str, Any]:
 
 def _set_rng_state(st: Dict[str, Any]) -> None:
     torch.set_rng_state(st["torch"].cpu())
-    np.random.set_state(st["numpy"])
-    random.setstate(st["python"])
+    set_numpy_rng_state(st["numpy"])
+    set_python_rng_state(st["python"])
     if "cuda" in st and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in st["cuda"]])
 
@@ -362,9 +367,14 @@ class Trainer:
 
     # -------------------------------------------------------------------------------------------------
     def state_dict(self, clean: bool = True) -> Dict[str, Any]:
-        """The checkpoint dictionary. ``clean=False`` drops the runner's games (mid-iteration stop)."""
+        """The checkpoint dictionary. ``clean=False`` drops the runner's games (mid-iteration stop).
+
+        It holds only what ``torch.load(..., weights_only=True)`` accepts (tensors, numbers, strings, lists,
+        dicts): :func:`course_lib.checkpoints.to_safe` converts the rest, and raises for an object it cannot
+        store (e.g. an environment without ``state_dict``). New learners follow the same rule.
+        """
         cfg = self.config
-        return {
+        return to_safe({
             "format": CHECKPOINT_FORMAT, "alg": cfg.alg, "map_name": cfg.map_name, "seed": self.seed,
             "config": cfg.to_dict(), "sizes": dict(self.sizes), "device": str(self.device), "clean": clean,
             "learner": self.learner.state_dict(),
@@ -378,8 +388,8 @@ class Trainer:
                         "n_evals": self.n_evals, "rows": list(self.rows), "wall_time": self.wall_before,
                         "last_loss": self.last_loss, "recent_won": list(self._recent_won),
                         "recent_ret": list(self._recent_ret)},
-            "torch_version": torch.__version__,
-        }
+            "torch_version": str(torch.__version__),
+        })
 
     def load_state_dict(self, ckpt: Dict[str, Any]) -> None:
         """Restore a checkpoint made by :meth:`state_dict` (same algorithm, map and sizes)."""
@@ -401,9 +411,7 @@ class Trainer:
         """Write ``run_dir/checkpoint.pt`` atomically; returns its path."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         path = self.run_dir / CHECKPOINT_NAME
-        tmp = path.with_suffix(".pt.tmp")
-        torch.save(self.state_dict(clean=clean), tmp)
-        os.replace(tmp, path)
+        safe_save(self.state_dict(clean=clean), path)  # checks the weights_only rule, writes atomically
         self.last_ckpt_t = self.t_env
         return path
 

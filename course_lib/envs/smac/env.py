@@ -82,6 +82,7 @@ import numpy as np
 import torch
 
 from ... import threads
+from ...checkpoints import to_safe
 from ...utils import resolve_device
 from . import dynamics as dyn
 from . import observe as ob
@@ -117,7 +118,8 @@ SMAC_DEFAULTS: Dict[str, object] = {
     "reward_scale_rate": 20,
 }
 # Keywords of oxwhirl's StarCraft2Env that only concern the real game; accepted and ignored so that
-# SMAC code runs unchanged (heuristic_ai must stay False: agents are always controlled by the caller).
+# SMAC code runs unchanged (heuristic_ai must stay False: agents are always controlled by the caller;
+# StarCraft2Env.save_replay uses replay_dir and replay_prefix for its own replay files).
 IGNORED_SMAC_KWARGS = ("game_version", "replay_dir", "replay_prefix", "window_size_x", "window_size_y",
                        "debug", "heuristic_ai", "heuristic_rest")
 
@@ -174,6 +176,8 @@ def validate_smac_kwargs(kwargs: dict, owner: str = "BatchedSMAC") -> dict:
                          "controlled by your actions (use course_lib.envs.smac.policies.focus_fire_policy)")
     out = dict(SMAC_DEFAULTS)
     out.update({k: v for k, v in kwargs.items() if k in SMAC_DEFAULTS})
+    if out["obs_all_health"]:  # SMAC: "obs_own_health is ignored when obs_all_health == True"
+        out["obs_own_health"] = True
     if not isinstance(out["step_mul"], (int, np.integer)) or out["step_mul"] <= 0:
         raise ValueError(f"step_mul must be a positive integer, got {out['step_mul']!r}")
     if not isinstance(out["move_amount"], (int, float, np.number)) or out["move_amount"] <= 0:
@@ -1111,7 +1115,8 @@ class BatchedSMAC:
         continue exactly where this simulator stopped: ``load_state_dict`` on a simulator built with the
         same map, ``n_envs`` and keywords. Training checkpoints store this."""
         tensors = {k: v.clone() for k, v in vars(self).items() if isinstance(v, torch.Tensor)}
-        return {"map_name": self.map_name, "n_envs": self.n_envs, "smac_kwargs": dict(self.smac_kwargs),
+        return {"map_name": self.map_name, "n_envs": self.n_envs,
+                "smac_kwargs": to_safe(dict(self.smac_kwargs), "smac_kwargs"),  # weights_only-loadable
                 "seed": self.seed_value, "tensors": tensors}
 
     def load_state_dict(self, sd: Dict[str, object]) -> None:

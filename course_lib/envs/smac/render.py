@@ -18,6 +18,8 @@ Arrays may be NumPy arrays, tensors (any device) or lists.
 - :func:`record_episode` plays one episode with a policy and collects snapshots.
 - :func:`animate` (an HTML5/JavaScript player) and :func:`replay_widget` (an ipywidgets slider) replay
   them inside a notebook. Keep them light: the defaults draw at 72 dpi.
+- :func:`load_replay` reads an episode of a replay file (``StarCraft2Env.save_replay()``,
+  :mod:`course_lib.envs.smac.replay`) as snapshots for them: ``animate(load_replay(path))``.
 """
 from __future__ import annotations
 
@@ -25,8 +27,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from .replay import load_replay
+
 __all__ = ["render_frame", "frame_to_array", "record_episode", "animate", "replay_widget", "auto_view",
-           "UNIT_LETTERS", "TEAM_COLOURS"]
+           "load_replay", "UNIT_LETTERS", "TEAM_COLOURS"]
 
 TEAM_COLOURS = {0: "#1f77b4", 1: "#d62728"}  # allies blue, enemies red
 HEAL_COLOUR = "#2ca02c"
