@@ -433,6 +433,11 @@ def is_student(nb: Dict) -> bool:
     return "generated_from" in nb.get("metadata", {}).get("course", {})
 
 
+def is_annotated(nb: Dict) -> bool:
+    """True when at least one cell of ``nb`` carries slide metadata."""
+    return any(slide_type(c) is not None for c in nb.get("cells", []))
+
+
 def slides_of(nb: Dict) -> List[List[int]]:
     """Cell indices of each (sub)slide, as nbconvert's reveal exporter groups them (hidden cells omitted)."""
     slides: List[List[int]] = []
@@ -662,6 +667,8 @@ def main(argv=None) -> int:
     p_lint = sub.add_parser("lint", help="check the slide structure")
     p_lint.add_argument("paths", nargs="+", type=Path)
     p_lint.add_argument("--max-lines", type=int, default=MAX_LINES)
+    p_lint.add_argument("--skip-unannotated", action="store_true",
+                        help="skip (with a note) notebooks that carry no slide metadata at all")
     p_exp = sub.add_parser("export", help="reveal.js decks of solutions/ and notebooks/ into --out")
     p_exp.add_argument("--out", type=Path, default=REPO / "build" / "slides")
     p_exp.add_argument("--solutions", type=Path, default=REPO / "solutions")
@@ -687,7 +694,12 @@ def main(argv=None) -> int:
         if args.command == "lint":
             problems = []
             for path in args.paths:
-                problems += lint_notebook(_load(path), name=str(path), max_lines=args.max_lines)
+                nb = _load(path)
+                if args.skip_unannotated and not is_annotated(nb):
+                    print(f"skipped {path}: no slide metadata yet (run `python -m course_lib.tools.slides "
+                          f"annotate` on solutions/, then `make exercises`)")
+                    continue
+                problems += lint_notebook(nb, name=str(path), max_lines=args.max_lines)
             for p in problems:
                 print(p, file=sys.stderr)
             print(f"slide lint: {len(args.paths)} notebooks, {len(problems)} problems")
