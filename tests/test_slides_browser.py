@@ -15,6 +15,7 @@ copies and exports everything into a temporary folder.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -211,3 +212,23 @@ def test_replay_animation_plays(decks, browser):
         const i = document.querySelector('.anim-buttons i.fa, button i.fa');
         return i ? getComputedStyle(i).fontFamily : '';""")
     assert "FontAwesome" in icons, f"player icons not styled by the local Font Awesome: {icons!r}"
+
+
+def test_print_handout(decks, browser):
+    """``?print-pdf``: reveal.js lays out one page per slide and the browser prints them to a PDF."""
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    folder, sources = decks
+    name = "00_welcome.slides.html"
+    browser.get((folder / name).as_uri() + "?print-pdf")
+    pages = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const wait = () => (window.Reveal && Reveal.isReady() && document.querySelector('.pdf-page'))
+            ? setTimeout(() => done(document.querySelectorAll('.pdf-page').length), 300) : setTimeout(wait, 50);
+        wait();""")
+    assert pages == S.count_slides(sources[name])
+    options = PrintOptions()
+    options.orientation = "landscape"
+    options.background = True
+    pdf = base64.b64decode(browser.print_page(options))
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= pages
