@@ -87,4 +87,4 @@ benchmark: install
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/difficulty.py
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs .pytest_cache build/slides

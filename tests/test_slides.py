@@ -165,7 +165,7 @@ def test_export_writes_an_offline_deck(tmp_path):
                                '4.4.0/css/font-awesome.min.css"/><img id="_anim_img1">'}}]
     nb["metadata"]["widgets"] = {"state": {}}
     html = S.export_deck(nb, tmp_path / "deck.html")
-    assert not re.findall(r"""(?:src|href)=["']https?://""", html)
+    assert S.remote_resources(html) == []
     assert 'href="vendor/font-awesome/css/font-awesome.min.css"' in html
     assert 'src="vendor/reveal.js/dist/reveal.js"' in html and 'src="vendor/mathjax/tex-chtml-full.js"' in html
     assert "widget-view" not in html and "MathJax.Hub" not in html
@@ -205,3 +205,33 @@ def test_stored_notebook_slides(path):
     assert S.lint_notebook(nb, name=f"{path.parent.name}/{path.name}") == []
     if not S.is_student(nb):
         assert S.annotate_notebook(nb) == nb, "run `python -m course_lib.tools.slides annotate` on it"
+
+
+def test_remote_resources_lists_loads_not_links(tmp_path):
+    page = ('<a href="https://arxiv.org/abs/1803.11485">QMIX</a><script src="https://cdn.x/a.js"></script>'
+            '<link rel="stylesheet" href="//cdn.y/b.css"><style>p{background:url("https://z/c.png")}</style>'
+            '<img src="data:image/png;base64,AAAA"><script type="module">import m from "https://w/m.mjs";</script>')
+    assert S.remote_resources(page) == ["//cdn.y/b.css", "https://cdn.x/a.js", "https://w/m.mjs", "https://z/c.png"]
+    nb = S.annotate_notebook(notebook([md("# T"), code("show()", [
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/html": '<script src="https://cdn.plot.ly/plotly.min.js"></script>'}}])]))
+    with pytest.raises(S.SlideError, match=r"deck.html would load \['https://cdn.plot.ly/plotly.min.js'\]"):
+        S.export_deck(nb, tmp_path / "deck.html")
+    assert not (tmp_path / "deck.html").exists()
+
+
+def test_cli_annotate_check_and_lint_exit_codes(tmp_path, capsys):
+    path = tmp_path / "09_lecture.ipynb"
+    path.write_text(json.dumps(lecture()), encoding="utf-8")
+    assert S.main(["lint", str(path)]) == 1
+    assert f"{path} cell 0: no slide metadata" in capsys.readouterr().err
+    assert S.main(["lint", "--skip-unannotated", str(path)]) == 0
+    assert S.main(["annotate", "--check", str(path)]) == 1
+    assert S.main(["annotate", str(path)]) == 0
+    text = path.read_text(encoding="utf-8")
+    assert S.main(["annotate", str(path)]) == 0 and path.read_text(encoding="utf-8") == text
+    assert S.main(["annotate", "--check", str(path)]) == 0
+    assert S.main(["lint", str(path)]) == 0
+    nbformat.validate(nbformat.reads(text, as_version=4))
+    assert S.main(["lint", str(tmp_path / "missing.ipynb")]) == 2
+    assert "missing.ipynb: no such notebook" in capsys.readouterr().err

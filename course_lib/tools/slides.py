@@ -566,8 +566,25 @@ def _title(nb: Dict, default: str) -> str:
     return default
 
 
+_REMOTE_RESOURCE_RES = (
+    re.compile(r"""<(?:script|img|iframe|source|video|audio|embed)\b[^>]*\ssrc\s*=\s*["']\s*((?:https?:)?//[^"']+)""", re.I),
+    re.compile(r"""<link\b[^>]*\shref\s*=\s*["']\s*((?:https?:)?//[^"']+)""", re.I),
+    re.compile(r"""url\(\s*["']?\s*((?:https?:)?//[^"')\s]+)""", re.I),
+    re.compile(r"""\bimport\b[^;]*?\bfrom\s*["']((?:https?:)?//[^"']+)""", re.I),
+)
+
+
+def remote_resources(page: str) -> List[str]:
+    """URLs that ``page`` would load from the internet (scripts, stylesheets, images, CSS ``url()``, ES
+    imports). Plain links (``<a href>``) are not loads and are not listed."""
+    return sorted({m for rx in _REMOTE_RESOURCE_RES for m in rx.findall(page)})
+
+
 def export_deck(nb: Dict, path: Path, vendor_prefix: str = "vendor") -> str:
-    """Write ``nb`` as a reveal.js deck to ``path``; returns the HTML."""
+    """Write ``nb`` as a reveal.js deck to ``path``; returns the HTML.
+
+    Raises :class:`SlideError` when the deck would load anything from the internet (an output that links a CDN
+    the export does not know how to serve locally)."""
     import nbformat
     from nbconvert import SlidesExporter
     from traitlets.config import Config
@@ -582,6 +599,10 @@ def export_deck(nb: Dict, path: Path, vendor_prefix: str = "vendor") -> str:
     node = nbformat.reads(json.dumps(prepare_for_deck(nb)), as_version=4)  # joins list sources
     body, _ = exporter.from_notebook_node(
         node, resources={"course": {"mathjax_url": f"{vendor_prefix}/mathjax/tex-chtml-full.js"}})
+    remote = remote_resources(body)
+    if remote:
+        raise SlideError(f"{path.name} would load {remote} from the internet at view time; serve it from "
+                         f"vendor/ (course_lib.tools.slides.prepare_for_deck) or drop that output")
     path.write_text(body, encoding="utf-8")
     return body
 
