@@ -4,7 +4,7 @@ chromium-driver; CI installs them in .ci/run).
 Two decks are opened in full (the welcome lecture: title, tables, the animated battle replay; the Q-learning
 lecture: equations and plots) plus one student deck; every other deck gets the HTML-only checks. In the
 browser: the slide count equals what the notebook's metadata asks for, no slide shows a traceback or raw
-markdown (``##``, ``$$``, ``**``, unrendered TeX), MathJax reports no error, the console has no error, no
+markdown (``##``, ``$$``, ``**``, unrendered TeX), no slide is taller than the deck, MathJax reports no error, the console has no error, no
 request leaves the machine (host names resolve nowhere, and the request log holds only file/data URLs), and
 the replay animation advances when its play button is pressed. PNGs of a title slide and a plot slide go to
 ``build/slides/shots/``.
@@ -155,6 +155,13 @@ def test_deck_in_chromium(decks, browser, name):
     _open(browser, folder / name)
     assert browser.execute_script("return Reveal.getTotalSlides()") == S.count_slides(nb)
     assert browser.execute_script(LEAK_JS) == []
+    heights = browser.execute_script("""
+        const leaves = [...document.querySelectorAll('.reveal .slides section')].filter(s => !s.querySelector('section'));
+        return leaves.map(s => { const i = Reveal.getIndices(s); Reveal.slide(i.h, i.v);
+                                 return Reveal.getCurrentSlide().scrollHeight; });""")
+    deck_height = browser.execute_script("return Reveal.getConfig().height")
+    tall = [(i + 1, h) for i, h in enumerate(heights) if h > deck_height]
+    assert tall == [], f"{name}: slides taller than the deck ({deck_height} px): {tall}"
     if "01_q_learning" in name:
         assert browser.execute_script("return document.querySelectorAll('mjx-container').length") > 20
     requests = [json.loads(e["message"])["message"] for e in browser.get_log("performance")]
