@@ -390,8 +390,8 @@ def annotate_notebook(nb: Dict, name: str = "notebook") -> Dict:
                 if len(pieces) > 1:
                     for i, (k, text) in enumerate(pieces):
                         piece = cell if i == 0 else _new_markdown(text)
+                        piece["source"] = text.splitlines(keepends=True)  # nbformat's on-disk layout
                         if i == 0:
-                            piece["source"] = text
                             if "id" in cell:
                                 piece["id"] = cell["id"]
                         elif "id" in cell:
