@@ -12,7 +12,7 @@ MAP ?= 3m
 PRESET ?= fast
 TRAIN_ARGS ?=
 
-.PHONY: help install lab test unit notebooks exercises check-exercises execute-solutions train benchmark clean
+.PHONY: help install lab test unit notebooks exercises check-exercises execute-solutions train benchmark slides slides-lint clean
 
 help:
 	@echo "make lab            install (once) and start JupyterLab on notebooks/  (LAB_ARGS=--no-browser ...)"
@@ -20,6 +20,7 @@ help:
 	@echo "make train ALG=qmix MAP=3m [PRESET=fast] [TRAIN_ARGS='--t-max 200000']"
 	@echo "make benchmark      simulator throughput and map difficulty (benchmarks/env_throughput.py, difficulty.py)"
 	@echo "make exercises      regenerate notebooks/ (student versions) from solutions/"
+	@echo "make slides         reveal.js decks of every notebook in build/slides/ (offline; open index.html)"
 	@echo "make execute-solutions  re-run solutions/ at the default budget and store the outputs"
 
 # The virtual environment is (re)built only when requirements.txt or pyproject.toml change.
@@ -29,7 +30,18 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Web assets of the slide decks (reveal.js, MathJax, Font Awesome; versions pinned in the lock file), installed
+# from the npm registry so that `make slides` works offline later. Skipped with a note when npm is missing.
+SLIDE_ASSETS := build/vendor/.installed
+SLIDE_LOCK := course_lib/tools/slides_assets/package-lock.json
+$(SLIDE_ASSETS): course_lib/tools/slides_assets/package.json $(SLIDE_LOCK)
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p build/vendor && cp course_lib/tools/slides_assets/package.json $(SLIDE_LOCK) build/vendor/ && \
+		if (cd build/vendor && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error); then touch $@; \
+		else echo "warning: npm ci failed: slide assets not installed (make slides needs them)"; fi; \
+	else echo "note: npm not found: slide assets not installed (make slides needs them; apt-get install npm)"; fi
+
+install: $(STAMP) $(SLIDE_ASSETS)
 
 # Root at the repository (solutions/ stays one click away); opens on notebooks/00_welcome.ipynb.
 # As root (containers, cloud machines) Jupyter needs --allow-root.
@@ -44,9 +56,19 @@ exercises: install
 	$(BIN)/python -m course_lib.tools.make_exercises
 
 # Unit tests and notebooks in one pytest run: one summary line, then the per-notebook timing table.
-test: check-exercises
+test: check-exercises slides-lint
 	COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks solutions \
 		--nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+# Slide structure of the stored notebooks (title slide, no overflowing slide, no solution in a student deck).
+# Notebooks without any slide metadata are skipped with a note until `slides annotate` has run on them.
+slides-lint: install
+	$(BIN)/python -m course_lib.tools.slides lint --skip-unannotated solutions/*.ipynb notebooks/*.ipynb
+
+# One deck per notebook: build/slides/NN_name.slides.html (executed solutions) and
+# NN_name.student.slides.html (exercises unsolved), assets in build/slides/vendor/, index.html.
+slides: install
+	$(BIN)/python -m course_lib.tools.slides export --out build/slides
 
 unit: install
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
@@ -66,4 +88,4 @@ benchmark: install
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/difficulty.py
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs .pytest_cache build/slides
