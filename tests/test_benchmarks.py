@@ -39,3 +39,16 @@ def test_benchmarks_leave_autograd_switched_on(tmp_path):
 
     _load("difficulty").main(["--maps", "3m", "--battles", "4", "--out", str(tmp_path / "d.json")])
     assert torch.is_grad_enabled()
+
+
+def test_train_throughput_compares_two_code_versions(tmp_path):
+    out = tmp_path / "tt.json"
+    res = _load("train_throughput").main(["--algs", "vdn", "--maps", "3m", "--t-max", "600", "--repeats", "1",
+                                          "--variants", "baseline-1thread", "current", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["rows"] == res["rows"] and saved["meta"]["baseline"] == "794d0d2"
+    assert [r["variant"] for r in saved["rows"]] == ["baseline-1thread", "current"]
+    assert all(r["env_steps"] >= 600 and r["steps_per_s"] > 0 for r in saved["rows"])
+    assert "| vdn | 3m |" in saved["table"] and "current / baseline" in saved["table"]
+    with pytest.raises(SystemExit):
+        _load("train_throughput").main(["--t-max", "0", "--out", str(out)])
