@@ -8,7 +8,10 @@
   read from the cell's first line, ``# Exercise N.M: title``;
 * cells tagged ``exercise-check`` also get nbval's ``raises-exception`` tag (an unsolved exercise is allowed
   to fail its check in CI), and so does an exercise cell whose stub sits at top level (not in a function);
-* ``# NBVAL_CHECK_OUTPUT`` markers are removed (student notebooks carry no outputs to compare against);
+* nbval's ``nbval-check-output`` cell tag (and the older ``# NBVAL_CHECK_OUTPUT`` comment) is removed:
+  student notebooks carry no outputs to compare against;
+* a cell tagged ``concept-answers`` (the answers to a notebook's concept check, e.g.
+  ``answers = {"q1": "b", "q2": 0.5}``) keeps its keys with every answer blanked to ``None``;
 * all outputs and execution counts are cleared.
 
 Usage::
@@ -31,6 +34,9 @@ END = "### END SOLUTION"
 CHECK_TAG = "exercise-check"
 RAISES_TAG = "raises-exception"
 NBVAL_MARKER = "# NBVAL_CHECK_OUTPUT"
+NBVAL_TAG = "nbval-check-output"
+ANSWERS_TAG = "concept-answers"
+ANSWER_KEY_RE = re.compile(r'"(q[0-9]+)"\s*:')
 TITLE_RE = re.compile(r"^\s*#\s*Exercise\s+([0-9]+(?:\.[0-9]+)*)\s*:\s*(.+?)\s*$")
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,6 +97,16 @@ def _remove_nbval_marker(source: str) -> str:
     return "\n".join(lines)
 
 
+def blank_answers(source: str, where: str = "cell") -> str:
+    """The student version of a ``concept-answers`` cell: the same keys, every answer ``None``."""
+    keys = list(dict.fromkeys(ANSWER_KEY_RE.findall(source)))
+    if not keys:
+        raise ExerciseFormatError(f"{where}: a '{ANSWERS_TAG}' cell must hold answers = {{\"q1\": ..., ...}}")
+    body = ", ".join(f'"{k}": None' for k in keys)
+    return ("# Your answers: a letter for a multiple-choice question, a number otherwise. Then run the next cell.\n"
+            f"answers = {{{body}}}")
+
+
 def make_student_notebook(solution: Dict, name: str = "notebook") -> Dict:
     """Return the student version (a new notebook dict) of a solution notebook dict."""
     nb = copy.deepcopy(solution)
@@ -103,12 +119,15 @@ def make_student_notebook(solution: Dict, name: str = "notebook") -> Dict:
             ln.startswith("raise NotImplementedError(") for ln in new.split("\n")
         )
         new = _remove_nbval_marker(new)
+        meta = cell.setdefault("metadata", {})
+        tags = [t for t in meta.get("tags", []) if t != NBVAL_TAG]
+        if ANSWERS_TAG in tags:
+            new = blank_answers(new, where=f"{name} cell {idx}")
         cell["source"] = new
         cell["outputs"] = []
         cell["execution_count"] = None
-        meta = cell.setdefault("metadata", {})
         meta.pop("execution", None)
-        tags = list(meta.get("tags", []))
+        meta.pop("tags", None)
         if (CHECK_TAG in tags or top_level_stub) and RAISES_TAG not in tags:
             tags.append(RAISES_TAG)
         if tags:
