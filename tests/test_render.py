@@ -110,15 +110,55 @@ def test_tensors_are_accepted_and_bad_snapshots_are_explained():
         R.render_frame([1, 2, 3])
 
 
-def test_animate_embeds_at_most_max_frames():
-    snaps = [snapshot(t=i) for i in range(12)]
+def _gif_frames(html):
+    import base64
+    import io
+
+    from PIL import Image
+
+    m = re.search(r'src="data:image/gif;base64,([A-Za-z0-9+/=]+)"', html)
+    assert m, "the replay is an inline GIF"
+    img = Image.open(io.BytesIO(base64.b64decode(m.group(1))))
+    return img.n_frames, img.size
+
+
+def test_animate_is_an_offline_gif_with_at_most_max_frames():
+    snaps = [snapshot(t=i, alive=(1, 1, 1, 1, 0, int(i < 6))) for i in range(12)]
     html = R.animate(snaps, max_frames=5).data
-    assert len(re.findall(r"frames\[\d+\] = ", html)) == 5
-    assert "<script" in html
-    html_all = R.animate(snaps[:4], max_frames=None).data
-    assert len(re.findall(r"frames\[\d+\] = ", html_all)) == 4
+    assert _gif_frames(html)[0] == 5
+    assert "http" not in html and "<script" not in html  # nothing to fetch, nothing to run: plays offline
+    n, (w, h) = _gif_frames(R.animate(snaps[:4], max_frames=None).data)
+    assert n == 4 and w >= 350 and h >= 350  # large enough to read at 100% zoom
     with pytest.raises(ValueError, match="empty"):
         R.animate([])
+    with pytest.raises(ValueError, match="fmt must be 'gif' or 'jshtml'"):
+        R.animate(snaps, fmt="mp4")
+
+
+def test_jshtml_player_needs_no_web_font():
+    snaps = [snapshot(t=i) for i in range(4)]
+    html = R.animate(snaps, fmt="jshtml").data
+    assert len(re.findall(r"frames\[\d+\] = ", html)) == 4
+    assert not re.findall(r"https?://", html), "no URL: the buttons must work offline"
+    assert 'class="fa ' not in html and "&#9654;" in html  # text glyphs instead of Font Awesome icons
+
+
+def test_frame_has_a_legend_naming_teams_unit_types_and_bars():
+    fig = R.render_frame(snapshot())
+    legend = fig.axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert {"ally (agent)", "enemy (built-in AI)", "heal", "health bar", "shield bar", "dead"} <= set(texts)
+    assert "S = stalker" in legend.get_title().get_text() and "z = zergling" in legend.get_title().get_text()
+    assert R.render_frame(snapshot(), legend=False).axes[0].get_legend() is None
+
+
+def test_units_keep_their_size_ratio_and_stay_visible_when_zoomed_out():
+    fig = R.render_frame(snapshot(walls=False), view="full")
+    circles = _collections(fig.axes[0])[1][0]
+    # living units: stalker 0.625, zealot 0.5, medivac 0.75, stalker 0.625, zergling 0.375
+    radii = np.array([p.get_extents().width / 2 for p in circles.get_paths()])
+    np.testing.assert_allclose(radii / radii[-1], np.array([0.625, 0.5, 0.75, 0.625, 0.375]) / 0.375, rtol=1e-6)
+    assert radii.min() >= R.MIN_DRAWN_RADIUS * 32 - 1e-9  # the smallest unit is not a dot
 
 
 def test_replay_widget_slider_changes_the_image():
