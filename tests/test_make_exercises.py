@@ -103,3 +103,29 @@ def test_check_mode_detects_out_of_sync(tmp_path, capsys):
 
 def test_repository_notebooks_are_in_sync():
     assert mx.main(["--check"]) == 0, "run `make exercises` to regenerate notebooks/ from solutions/"
+
+
+def test_nbval_tag_is_dropped_and_concept_answers_are_blanked():
+    answers = 'answers = {"q1": "b", "q2": 0.729,\n           "q3": "a"}'
+    nb = _nb([_code("print(1)", tags=["nbval-check-output"], outputs=[{"output_type": "stream", "text": "1"}]),
+              _code(answers, tags=["concept-answers"])])
+    student = mx.make_student_notebook(nb)
+    first, second = student["cells"]
+    assert "tags" not in first["metadata"] and first["outputs"] == []
+    assert second["source"].endswith('answers = {"q1": None, "q2": None, "q3": None}')
+    assert "tags" not in second["metadata"]
+    ns = {}
+    exec(second["source"], ns)
+    assert ns["answers"] == {"q1": None, "q2": None, "q3": None}
+    with pytest.raises(mx.ExerciseFormatError, match="concept-answers"):
+        mx.make_student_notebook(_nb([_code("x = 1", tags=["concept-answers"])]))
+
+
+def test_solutions_use_tags_not_marker_comments():
+    from pathlib import Path
+
+    for path in sorted((Path(mx.REPO) / "solutions").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            assert mx.NBVAL_MARKER not in src, f"{path.name}: use the nbval-check-output tag instead"

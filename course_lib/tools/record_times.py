@@ -2,8 +2,9 @@
 
 ``make execute-solutions`` runs this. For every ``solutions/NN_*.ipynb`` (or the ones named) it
 
-1. executes the notebook in place with ``nbclient`` at its default budget (``COURSE_QUICK`` is removed
-   from the kernel's environment; ``OMP_NUM_THREADS`` is passed through as set),
+1. executes the notebook in place with ``nbclient`` at its default budget (``COURSE_QUICK`` and
+   ``MPLBACKEND`` are removed from the kernel's environment, so figures are stored; ``OMP_NUM_THREADS`` is
+   passed through as set),
 2. records the wall-clock seconds in ``solutions/execution_times.json``
    (``{"notebooks": {"00_welcome.ipynb": {"seconds": 41.2, "executed_at": ...}}, "machine": ...}``),
 3. rewrites the last column (``time on CPU``) of the README's notebook table from that file, rounded up to
@@ -61,7 +62,9 @@ def execute(path: Path, timeout: int = 1800) -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    env_quick = os.environ.pop("COURSE_QUICK", None)  # the kernel inherits our environment
+    # The kernel inherits our environment: no CI budget, and matplotlib's inline backend (MPLBACKEND=Agg
+    # would execute every plot without storing a single figure).
+    saved = {k: os.environ.pop(k, None) for k in ("COURSE_QUICK", "MPLBACKEND")}
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
@@ -69,8 +72,9 @@ def execute(path: Path, timeout: int = 1800) -> float:
         client.execute()
         seconds = time.perf_counter() - start
     finally:
-        if env_quick is not None:
-            os.environ["COURSE_QUICK"] = env_quick
+        for k, v in saved.items():
+            if v is not None:
+                os.environ[k] = v
     nbformat.write(nb, path)
     return seconds
 
