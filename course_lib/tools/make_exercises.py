@@ -123,6 +123,7 @@ def make_student_notebook(solution: Dict, name: str = "notebook") -> Dict:
         tags = [t for t in meta.get("tags", []) if t != NBVAL_TAG]
         if ANSWERS_TAG in tags:
             new = blank_answers(new, where=f"{name} cell {idx}")
+            tags.remove(ANSWERS_TAG)
         cell["source"] = new
         cell["outputs"] = []
         cell["execution_count"] = None
