@@ -3,9 +3,10 @@
 ``solutions/`` is the single source of truth. For every ``solutions/NN_*.ipynb`` this writes
 ``notebooks/NN_*.ipynb`` where
 
-* each region between a line ``### BEGIN SOLUTION`` and a line ``### END SOLUTION`` (markers included)
-  becomes ``raise NotImplementedError("Exercise N.M: title")`` at the marker's indentation; the title is
-  read from the cell's first line, ``# Exercise N.M: title``;
+* in an exercise cell (first line ``# Exercise N.M: title``) the body of its function after the docstring
+  becomes ``raise NotImplementedError("Exercise N.M: title")`` (solutions carry no other marker); the
+  older form, a region between a line ``### BEGIN SOLUTION`` and a line ``### END SOLUTION`` (markers
+  included), is still understood;
 * cells tagged ``exercise-check`` also get nbval's ``raises-exception`` tag (an unsolved exercise is allowed
   to fail its check in CI), and so does an exercise cell whose stub sits at top level (not in a function);
 * nbval's ``nbval-check-output`` cell tag (and the older ``# NBVAL_CHECK_OUTPUT`` comment) is removed:
@@ -53,16 +54,59 @@ def _source_lines(cell) -> List[str]:
     return src.split("\n")
 
 
-def strip_solution(source: str, where: str = "cell") -> str:
-    """Replace every BEGIN/END SOLUTION region of one code cell's ``source`` by a stub.
+def _stub(indent: str, label: str) -> List[str]:
+    return [f"{indent}# Your code here (replace the line below).",
+            f"{indent}raise NotImplementedError({json.dumps(label, ensure_ascii=False)})"]
 
+
+def strip_function_body(source: str, where: str = "cell") -> str:
+    """The marker-free form: an exercise cell (first line ``# Exercise N.M: title``) defines one function
+    (the last top-level ``def``); everything in its body after the docstring becomes the stub.
+
+    So the solution notebook shows clean code, with nothing but the title comment to mark the exercise.
+    Raises :class:`ExerciseFormatError` when the cell has no function or does not parse.
+    """
+    import ast
+
+    lines = source.split("\n")
+    first = next((ln for ln in lines if ln.strip()), "")
+    match = TITLE_RE.match(first)
+    if not match:
+        return source
+    label = f"Exercise {match.group(1)}: {match.group(2)}"
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ExerciseFormatError(f"{where}: the exercise cell does not parse: {exc}") from None
+    funcs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not funcs:
+        raise ExerciseFormatError(f"{where}: an exercise cell ({label}) must define a function whose body is the "
+                                  f"answer (or mark the answer with '{BEGIN}' / '{END}')")
+    fn = funcs[-1]
+    body = fn.body
+    has_doc = (isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
+               and isinstance(body[0].value.value, str))
+    answer = body[1:] if has_doc else body
+    if not answer:
+        raise ExerciseFormatError(f"{where}: the function {fn.name}() of {label} has no body to turn into a stub")
+    start, end = answer[0].lineno - 1, fn.end_lineno  # 0-based first answer line, exclusive end
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    return "\n".join(lines[:start] + _stub(indent, label) + lines[end:])
+
+
+def strip_solution(source: str, where: str = "cell") -> str:
+    """Replace the answer of one exercise cell's ``source`` by a stub.
+
+    Either every region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (the older form), or, in a
+    cell without markers whose first line is ``# Exercise N.M: title``, the body of its function after the
+    docstring (:func:`strip_function_body`).
     Raises :class:`ExerciseFormatError` on unbalanced markers or a missing ``# Exercise N.M: title`` line.
     """
     lines = source.split("\n")
     if not any(line.strip() == BEGIN for line in lines):
         if any(line.strip() == END for line in lines):
             raise ExerciseFormatError(f"{where}: '{END}' without '{BEGIN}'")
-        return source
+        return strip_function_body(source, where)
     first = next((ln for ln in lines if ln.strip()), "")
     match = TITLE_RE.match(first)
     if not match:
@@ -78,9 +122,7 @@ def strip_solution(source: str, where: str = "cell") -> str:
             if inside:
                 raise ExerciseFormatError(f"{where}: nested '{BEGIN}'")
             inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}# Your code here (replace the line below).")
-            out.append(f"{indent}raise NotImplementedError({json.dumps(label, ensure_ascii=False)})")
+            out.extend(_stub(line[: len(line) - len(line.lstrip())], label))
         elif stripped == END:
             if not inside:
                 raise ExerciseFormatError(f"{where}: '{END}' without '{BEGIN}'")
