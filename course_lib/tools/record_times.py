@@ -101,21 +101,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     times_path = args.solutions / TIMES_FILE
-    record = json.loads(times_path.read_text()) if times_path.exists() else {"notebooks": {}}
+
+    def read_record():
+        return json.loads(times_path.read_text()) if times_path.exists() else {"notebooks": {}}
+
     if not args.readme_only:
         for path in _select(args.solutions, args.notebooks):
             print(f"executing {path.name} ...", flush=True)
             seconds = execute(path, timeout=args.timeout)
             print(f"  {seconds:.1f} s", flush=True)
+            record = read_record()  # re-read: keep what other notebooks recorded meanwhile
             record["notebooks"][path.name] = {
                 "seconds": round(seconds, 1),
                 "executed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
             }
-        record["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
-                             "python": platform.python_version()}
-        times_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+            record["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
+                                 "python": platform.python_version()}
+            times_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         print(f"wrote {times_path}")
+    record = read_record()
     times = {name: float(v["seconds"]) for name, v in record["notebooks"].items()}
     text = args.readme.read_text(encoding="utf-8")
     new = update_readme_text(text, times)
