@@ -227,3 +227,15 @@ def test_record_episode_on_the_batched_env_keeps_auto_reset():
         R.record_episode(env, "greedy")
     with pytest.raises(TypeError, match="no snapshot"):
         R.record_episode(object(), "random")
+
+
+def test_follow_camera_zooms_in_as_the_living_units_close_in():
+    far = snapshot(t=0)
+    near = dict(snapshot(t=9), pos=np.array([[14, 16], [15, 17], [14, 15], [17, 16], [18, 17], [17, 15]], float))
+    snaps = [far] * 10 + [near] * 10
+    views = R.follow_views(snaps, window=2)
+    span = [v[1] - v[0] for v in views]
+    assert span[0] > span[-1] and span[-1] >= 9.0  # tighter at the end, never below min_span
+    x0, x1, y0, y1 = views[-1]
+    live = near["pos"][near["alive"]]
+    assert (live[:, 0] > x0).all() and (live[:, 0] < x1).all() and (live[:, 1] > y0).all() and (live[:, 1] < y1).all()

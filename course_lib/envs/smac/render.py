@@ -30,7 +30,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-__all__ = ["render_frame", "frame_to_array", "record_episode", "animate", "replay_widget", "auto_view",
+__all__ = ["render_frame", "frame_to_array", "record_episode", "animate", "replay_widget", "auto_view", "follow_views",
            "UNIT_LETTERS", "TEAM_COLOURS"]
 
 from course_lib import style as _style
@@ -89,14 +89,23 @@ def _validate(snapshot) -> Dict:
     return s
 
 
-def auto_view(snapshots, margin: float = 3.0, min_span: float = 10.0):
+def auto_view(snapshots, margin: float = 3.0, min_span: float = 10.0, alive_only: bool = False):
     """A square window ``(x0, x1, y0, y1)`` around every unit of the given snapshot(s), inside the map.
 
     SMAC arenas are large compared with the units, so frames zoom on the fight by default.
+    ``alive_only`` ignores dead units (falls back to all units when none is alive).
     """
     snaps = [snapshots] if isinstance(snapshots, dict) else list(snapshots)
     W, H = float(snaps[0]["width"]), float(snaps[0]["height"])
-    pts = np.concatenate([_np(s["pos"], float).reshape(-1, 2) for s in snaps])
+    chunks = []
+    for s in snaps:
+        p = _np(s["pos"], float).reshape(-1, 2)
+        if alive_only and "alive" in s:
+            live = _np(s["alive"], bool).reshape(-1)
+            if live.any():
+                p = p[live]
+        chunks.append(p)
+    pts = np.concatenate(chunks)
     if len(pts) == 0:
         return (0.0, W, 0.0, H)
     lo, hi = pts.min(0) - margin, pts.max(0) + margin
@@ -406,15 +415,24 @@ def _subsample(snapshots: Sequence[dict], max_frames: Optional[int]) -> List[dic
     return snaps
 
 
+def follow_views(snapshots: Sequence[dict], window: int = 4, margin: float = 2.5, min_span: float = 9.0):
+    """A camera that follows the fight: for frame ``i`` the square window around the living units of frames
+    ``i - window .. i + window`` (smoothing the zoom), so the units fill the picture as they close in."""
+    snaps = list(snapshots)
+    return [auto_view(snaps[max(0, i - window): i + window + 1], margin=margin, min_span=min_span, alive_only=True)
+            for i in range(len(snaps))]
+
+
 def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, dpi: int = 90,
-            max_frames: Optional[int] = 80, view="auto", fmt: str = "gif", legend: bool = True):
+            max_frames: Optional[int] = 80, view="follow", fmt: str = "gif", legend: bool = True):
     """Replay an episode inside a notebook; returns an ``IPython.display.HTML``.
 
     Args:
         interval: milliseconds per frame.
         max_frames: keep at most this many frames (evenly spaced, first and last kept) so the
             notebook stays light; ``None`` keeps all.
-        view: as in :func:`render_frame`; ``"auto"`` uses one window covering every frame's units.
+        view: ``"follow"`` (default): a camera that follows the living units (:func:`follow_views`);
+            ``"auto"``: one fixed window covering every frame's units; ``"full"`` or ``(x0, x1, y0, y1)``.
         fmt: ``"gif"`` (default): an animated GIF inlined as ``<img src="data:image/gif;base64,...">``,
             which plays wherever the notebook is viewed, offline included, and loops after a pause on the
             last frame. ``"jshtml"``: matplotlib's JavaScript player (play/pause/step buttons; its icons
@@ -433,7 +451,12 @@ def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, d
     if not isinstance(interval, (int, np.integer)) or interval <= 0:
         raise ValueError(f"interval must be a positive number of milliseconds, got {interval!r}")
     snaps = _subsample(snapshots, max_frames)
-    v = _resolve_view(snaps, view)
+    if isinstance(view, str) and view == "follow":
+        views = follow_views(snaps)
+        v = views[0]
+    else:
+        v = _resolve_view(snaps, view)
+        views = [v] * len(snaps)
     fig = Figure(figsize=_figsize(v, size, legend), dpi=dpi)
     FigureCanvasAgg(fig)
     _layout(fig, legend)
@@ -444,7 +467,7 @@ def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, d
 
         def update(i):
             ax.clear()
-            _draw(ax, snaps[i], view=v, show_legend=legend)
+            _draw(ax, snaps[i], view=views[i], show_legend=legend)
             return []
 
         anim = FuncAnimation(fig, update, frames=len(snaps), interval=interval, blit=False)
@@ -453,9 +476,9 @@ def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, d
     from PIL import Image
 
     frames = []
-    for snap in snaps:
+    for snap, frame_view in zip(snaps, views):
         ax.clear()
-        _draw(ax, snap, view=v, show_legend=legend)
+        _draw(ax, snap, view=frame_view, show_legend=legend)
         fig.canvas.draw()
         rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
         frames.append(Image.fromarray(rgb).quantize(colors=64, method=Image.Quantize.MEDIANCUT))
