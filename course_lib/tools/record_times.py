@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import hashlib
 import json
 import math
 import os
@@ -62,6 +63,9 @@ def execute(path: Path, timeout: int = 1800) -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants an id on every cell (new cells often lack one)
+        if not cell.get("id"):
+            cell["id"] = f"{path.stem[:2]}-{i:03d}-" + hashlib.sha1(cell.source.encode()).hexdigest()[:6]
     # The kernel inherits our environment: no CI budget, and matplotlib's inline backend (MPLBACKEND=Agg
     # would execute every plot without storing a single figure).
     saved = {k: os.environ.pop(k, None) for k in ("COURSE_QUICK", "MPLBACKEND")}
