@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 __all__ = ["use", "PALETTE", "ALLY", "ENEMY", "HEAL", "SHIELD", "METHOD_COLOURS", "LABELS", "RC",
-           "unlabelled_axes", "MIN_FONT_PT", "DPI"]
+           "unlabelled_axes", "MIN_FONT_PT", "DPI", "DIVERGING"]
 
 #: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
 PALETTE: List[str] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -27,6 +27,8 @@ ALLY, ENEMY = "#0072B2", "#D55E00"          # blue and vermillion
 HEAL, SHIELD = "#009E73", "#56B4E9"          # bluish green, sky blue
 METHOD_COLOURS: Dict[str, str] = {"iql": PALETTE[0], "vdn": PALETTE[1], "qmix": PALETTE[2], "qtran": PALETTE[3],
                                   "random": "#7f7f7f"}
+#: Diverging colour map for signed tables (payoffs, Q-values): red negative, blue positive, no red-green.
+DIVERGING = "RdBu"
 DPI = 100
 MIN_FONT_PT = 9.0
 

@@ -177,7 +177,7 @@ def pure_nash_equilibria(payoff) -> List[Tuple[int, int]]:
     return sorted((int(r), int(c)) for r, c in zip(rows, cols))
 
 
-def plot_payoff(game, ax=None, title: Optional[str] = None, cmap: str = "RdYlGn", annot_fmt: str = "g"):
+def plot_payoff(game, ax=None, title: Optional[str] = None, cmap: str = "RdBu", annot_fmt: str = "g"):
     """Heatmap of the payoff matrix (rows: agent 1's action, columns: agent 2's action).
 
     Optimal cells are outlined. Returns the matplotlib ``Axes``.
