@@ -239,3 +239,19 @@ def test_follow_camera_zooms_in_as_the_living_units_close_in():
     x0, x1, y0, y1 = views[-1]
     live = near["pos"][near["alive"]]
     assert (live[:, 0] > x0).all() and (live[:, 0] < x1).all() and (live[:, 1] > y0).all() and (live[:, 1] < y1).all()
+
+
+def test_stored_notebooks_replays_need_nothing_from_the_internet():
+    import json
+    from pathlib import Path
+
+    found_gif = 0
+    for path in sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                html = "".join(out.get("data", {}).get("text/html", ""))
+                assert not re.findall(r"(?:src|href)=[\"']https?://", html), f"{path.name} loads from the web"
+                assert 'class="fa ' not in html, f"{path.name}: web-font icons would be blank offline"
+                found_gif += "data:image/gif;base64," in html
+    assert found_gif >= 2, "notebooks 00 and 04 store their battle replays as inline GIFs"
