@@ -21,7 +21,7 @@ help:
 	@echo "make benchmark      simulator throughput and map difficulty (benchmarks/env_throughput.py, difficulty.py)"
 	@echo "make exercises      regenerate notebooks/ (student versions) from solutions/"
 	@echo "make slides         reveal.js decks of every notebook in build/slides/ (offline; open index.html)"
-	@echo "make execute-solutions  re-run solutions/ at the default budget and store the outputs"
+	@echo "make execute-solutions  re-run solutions/ at the default budget, store the outputs, record the times in README.md"
 
 # The virtual environment is (re)built only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -77,7 +77,7 @@ notebooks: install
 	COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest notebooks solutions --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
 execute-solutions: install
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 solutions/*.ipynb
+	OMP_NUM_THREADS=1 $(BIN)/python -m course_lib.tools.record_times
 	$(BIN)/python -m course_lib.tools.make_exercises
 
 train: install

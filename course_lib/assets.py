@@ -143,6 +143,17 @@ def plot_saved_curves(alg: Names = None, map_name: Names = None, y: str = "test_
         fig, ax = plt.subplots(figsize=(6, 3.8))
         n_seeds = df.groupby("alg")["seed"].nunique().max()
         plot_learning_curves(df, y=y, ax=ax, title=f"{maps[0]}: saved curves ({n_seeds} seed(s) per method)")
-        fig.tight_layout()
-        return fig
-    return plot_comparison_grid(df, maps=maps, y=y)
+    else:
+        fig = plot_comparison_grid(df, maps=maps, y=y)
+    for ax in fig.get_axes():
+        for m, note in CURVE_NOTES.items():
+            if ax.get_title() == m or ax.get_title().startswith(f"{m}:"):
+                ax.set_title(f"{ax.get_title()}\n({note})")
+    fig.tight_layout()
+    return fig
+
+
+#: Caveats printed under a map's panel by :func:`plot_saved_curves` (see ``assets/curves/README.md``).
+CURVE_NOTES = {
+    "2s3z": "saved before the simulator's collision change",
+}

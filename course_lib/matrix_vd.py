@@ -203,7 +203,7 @@ def fit_matrix_game(alg: str, game_or_payoff, steps: int = 1500, seed: int = 0, 
 # plots
 # ----------------------------------------------------------------------------------------------------
 def plot_table(table, ax=None, title: Optional[str] = None, span: Optional[float] = None,
-               outline: Optional[Sequence[int]] = None, fmt: str = ".1f", cmap: str = "RdYlGn"):
+               outline: Optional[Sequence[int]] = None, fmt: str = ".1f", cmap: str = "RdBu"):
     """Heatmap of a table over joint actions, in :func:`~course_lib.envs.matrix_games.plot_payoff`'s style.
 
     Args:

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import style
+
 __all__ = ["curves_frame", "plot_learning_curves", "plot_comparison_grid", "plot_qmix_weights"]
 
 
@@ -57,6 +59,7 @@ def plot_learning_curves(df_or_runs, x: str = "env_steps", y: str = "test_win_ra
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    style.use()
     df = curves_frame(df_or_runs).copy()
     for col in (x, y) + ((hue,) if hue else ()):
         if col not in df.columns:
@@ -73,9 +76,12 @@ def plot_learning_curves(df_or_runs, x: str = "env_steps", y: str = "test_win_ra
         df[x] = (df[x] / bin_size).round() * bin_size
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
-    sns.lineplot(data=df, x=x, y=y, hue=hue, errorbar=errorbar, ax=ax)
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
+    palette = None
+    if hue == "alg" and set(df[hue].dropna().unique()) <= set(style.METHOD_COLOURS):
+        palette = {a: style.METHOD_COLOURS[a] for a in df[hue].dropna().unique()}
+    sns.lineplot(data=df, x=x, y=y, hue=hue, errorbar=errorbar, ax=ax, palette=palette)
+    ax.set_xlabel(style.LABELS.get(x, x.replace("_", " ")))
+    ax.set_ylabel(style.LABELS.get(y, y.replace("_", " ")))
     if x in ("env_steps", "episodes"):
         ax.xaxis.set_major_formatter(_compact_formatter())
     if y.endswith("win_rate"):
@@ -91,6 +97,7 @@ def plot_comparison_grid(df, maps: Sequence[str], algs: Optional[Sequence[str]] 
     """One panel per map, one line (mean and band over seeds) per algorithm. Returns the figure."""
     import matplotlib.pyplot as plt
 
+    style.use()
     df = curves_frame(df)
     if "map_name" not in df.columns:
         raise ValueError("the curves need a 'map_name' column")
@@ -123,6 +130,7 @@ def plot_qmix_weights(mixer, state: torch.Tensor, agent_names: Optional[List[str
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    style.use()
     if not hasattr(mixer, "mixing_weights"):
         raise TypeError(f"plot_qmix_weights needs a QMixer, got {type(mixer).__name__}")
     s = state.reshape(-1, mixer.state_dim)[:1].to(next(mixer.parameters()).device).float()
@@ -140,6 +148,7 @@ def plot_qmix_weights(mixer, state: torch.Tensor, agent_names: Optional[List[str
     axes[0].set_title(f"QMIX first-layer weights |W1| (>= 0), V(s) = {float(w['v'][0]):.2f}")
     sns.heatmap(w2[None, :], ax=axes[1], cmap="viridis", yticklabels=["w2"], xticklabels=False,
                 cbar_kws={"label": "|w2|"})
-    axes[1].set_xlabel("mixing unit")
+    axes[1].set_xlabel("mixing unit (index)")
+    axes[0].set_ylabel("agent")
     fig.tight_layout()
     return fig

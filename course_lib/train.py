@@ -212,9 +212,67 @@ class Run:
             q, h = self.mac.step(obs, last_actions_onehot, hidden)
         return select_actions(q, avail, 0.0), h
 
+    def as_policy(self, env) -> "GreedyPolicy":
+        """A callable ``policy(avail) -> actions`` that plays this run's greedy agents in ``env``.
+
+        It is what :func:`course_lib.envs.smac.render.record_episode` (and any replay code) expects:
+        called once per step with ``avail: BoolTensor[B, N, A]``, it reads the observations from ``env``
+        (a ``BatchedSMAC`` or the ``StarCraft2Env`` facade), steps the recurrent agents and returns
+        ``LongTensor[B, N]``. Hidden states and previous actions start from zero in every environment
+        whose episode is at step 0, so one policy can follow many episodes.
+        """
+        return GreedyPolicy(self, env)
+
     def __repr__(self) -> str:
-        return (f"Run(alg={self.alg!r}, map_name={self.map_name!r}, seed={self.seed}, final={self.final}, "
+        final = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.final.items()}
+        return (f"Run(alg={self.alg!r}, map_name={self.map_name!r}, seed={self.seed}, final={final}, "
                 f"run_dir={str(self.run_dir)!r}, stopped_by={self.stopped_by!r})")
+
+
+class GreedyPolicy:
+    """``Run.as_policy(env)``: greedy decentralised actions of a trained run, one call per env step.
+
+    Args:
+        run: a :class:`Run` (its ``mac`` acts).
+        env: a ``BatchedSMAC`` (observations from ``env.observe()["obs"]: [B, N, O]``) or a
+            ``StarCraft2Env`` facade (``env.get_obs()``, ``B = 1``).
+    """
+
+    def __init__(self, run: "Run", env):
+        if not hasattr(env, "n_agents") or not (hasattr(env, "observe") or hasattr(env, "get_obs")):
+            raise TypeError(f"as_policy needs a BatchedSMAC or StarCraft2Env, got {type(env).__name__}")
+        if int(env.n_agents) != run.mac.n_agents:
+            raise ValueError(f"the run was trained with {run.mac.n_agents} agents ({run.map_name}) but the "
+                             f"environment has {env.n_agents} ({getattr(env, 'map_name', '?')})")
+        self.run, self.env = run, env
+        self.batched = hasattr(env, "n_envs") and hasattr(env, "observe")
+        self.n_envs = int(env.n_envs) if self.batched else 1
+        self.device = run.mac.device
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the history: zero hidden states and previous actions."""
+        self.hidden = self.run.mac.init_hidden(self.n_envs)
+        self.last = torch.zeros(self.n_envs, self.run.mac.n_agents, int(self.env.n_actions), device=self.device)
+
+    def _obs_and_t(self):
+        if self.batched:
+            return self.env.observe()["obs"].to(self.device), getattr(self.env, "t", None)
+        inner = getattr(self.env, "_env", None)
+        obs = torch.as_tensor(np.asarray(self.env.get_obs(), dtype=np.float32), device=self.device).unsqueeze(0)
+        return obs, (getattr(inner, "t", None) if inner is not None else None)
+
+    def __call__(self, avail: torch.Tensor) -> torch.Tensor:
+        """avail: ``[B, N, A]`` bool (0/1) -> actions ``[B, N]`` long, on ``avail``'s device."""
+        obs, t = self._obs_and_t()
+        if t is not None:
+            fresh = (torch.as_tensor(t).reshape(-1) == 0).to(self.device)
+            if fresh.any():
+                self.hidden = self.hidden.masked_fill(fresh.view(-1, 1, 1), 0.0)
+                self.last = self.last.masked_fill(fresh.view(-1, 1, 1), 0.0)
+        actions, self.hidden = self.run.policy(obs, avail.to(self.device).bool(), self.last, self.hidden)
+        self.last = torch.nn.functional.one_hot(actions, self.last.shape[-1]).float()
+        return actions.to(avail.device)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -492,7 +550,7 @@ def train(alg: str, map_name: str, preset: str = "pymarl", seed: int = 0, t_max:
             evaluates once more and saves a checkpoint.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``; simulator, buffer and networks all live there.
         run_dir: output folder (default ``runs/<alg>_<map>_<preset>_seed<k>_<time>``).
-        progress: show a tqdm bar with the latest greedy win rate.
+        progress: show a progress bar (:mod:`course_lib.progress`) with the latest greedy win rate.
         resume: ``True`` (resume from ``run_dir``) or a run directory / checkpoint path to continue from.
             The config comes from the checkpoint; ``t_max`` and ``time_limit_s`` may be changed.
         callback: called as ``callback(trainer)`` after every iteration (e.g. live plots); it may call
@@ -549,7 +607,7 @@ def _loop(trainer: Trainer, time_limit_s: Optional[float], progress: bool,
     deadline = start + float(time_limit_s) if time_limit_s is not None else None
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import progress as tqdm  # a text bar that ends on a summary line in notebooks
 
         bar = tqdm(total=t_max, initial=min(trainer.t_env, t_max), unit="step", dynamic_ncols=True,
                    desc=f"{cfg.alg} {cfg.map_name}", smoothing=0.1)
@@ -593,11 +651,13 @@ def _loop(trainer: Trainer, time_limit_s: Optional[float], progress: bool,
                 stopped_by, interrupted, clean = "interrupt", True, True
             except KeyboardInterrupt:
                 stopped_by, interrupted, clean = "interrupt", True, False
+        if not interrupted and trainer.last_test_t != trainer.t_env:
+            row = trainer.evaluate_now(wall())  # the final evaluation, shown on the bar's closing line
+            if bar is not None:
+                bar.set_postfix(_postfix(row, trainer), refresh=False)
     finally:
         if bar is not None:
             bar.close()
-    if not interrupted and trainer.last_test_t != trainer.t_env:
-        row = trainer.evaluate_now(wall())
     trainer.save_curves()
     path = _save(trainer, wall(), clean=clean)
     if interrupted:

@@ -60,10 +60,17 @@ def quick_mode() -> bool:
 def pick_budget(default, quick, full, full_run: bool = False):
     """Choose a training budget for a notebook.
 
-    Three budgets, one switch: CI sets ``COURSE_QUICK=1`` and gets ``quick`` (seconds);
-    ``full_run=True`` (a notebook's ``FULL_RUN`` flag) gets ``full`` (paper-length, for a GPU);
-    otherwise ``default`` (a few minutes on a laptop CPU, still shows learning).
+    Budgets are counted in **work, never in seconds**: env steps, episodes, gradient steps or seeds.
+    The same seed then gives the same numbers on any machine and under any load, and the text of a
+    notebook can promise what its default budget shows.
+
+    Three budgets, one switch: CI sets ``COURSE_QUICK=1`` and gets ``quick`` (a tiny run that only
+    proves the cell works); ``full_run=True`` (a notebook's ``FULL_RUN`` flag) gets ``full``
+    (paper-length, for a GPU); otherwise ``default`` (a few minutes on a 2-core laptop CPU with one
+    PyTorch thread, large enough for the notebook's claims to hold).
     ``COURSE_QUICK`` wins over ``full_run`` so CI never runs a full-length job by accident.
+
+    Example: ``T = pick_budget(default=100_000, quick=2_000, full=2_050_000, full_run=FULL_RUN)  # env steps``
     """
     if quick_mode():
         return quick

@@ -103,3 +103,66 @@ def test_check_mode_detects_out_of_sync(tmp_path, capsys):
 
 def test_repository_notebooks_are_in_sync():
     assert mx.main(["--check"]) == 0, "run `make exercises` to regenerate notebooks/ from solutions/"
+
+
+def test_nbval_tag_is_dropped_and_concept_answers_are_blanked():
+    answers = 'answers = {"q1": "b", "q2": 0.729,\n           "q3": "a"}'
+    nb = _nb([_code("print(1)", tags=["nbval-check-output"], outputs=[{"output_type": "stream", "text": "1"}]),
+              _code(answers, tags=["concept-answers"])])
+    student = mx.make_student_notebook(nb)
+    first, second = student["cells"]
+    assert "tags" not in first["metadata"] and first["outputs"] == []
+    assert second["source"].endswith('answers = {"q1": None, "q2": None, "q3": None}')
+    assert "tags" not in second["metadata"]
+    ns = {}
+    exec(second["source"], ns)
+    assert ns["answers"] == {"q1": None, "q2": None, "q3": None}
+    with pytest.raises(mx.ExerciseFormatError, match="concept-answers"):
+        mx.make_student_notebook(_nb([_code("x = 1", tags=["concept-answers"])]))
+
+
+def test_solutions_use_tags_not_marker_comments():
+    from pathlib import Path
+
+    for path in sorted((Path(mx.REPO) / "solutions").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            assert mx.NBVAL_MARKER not in src, f"{path.name}: use the nbval-check-output tag instead"
+
+
+MARKER_FREE = '''# Exercise 2.1: the TD target
+import math
+
+
+def td_target(r, q_next, gamma=0.9):
+    """r: float; q_next: list of floats. Returns r + gamma * max(q_next)."""
+    best = max(q_next)
+    return r + gamma * best
+'''
+
+
+def test_marker_free_exercise_stubs_the_function_body_after_its_docstring():
+    out = mx.strip_solution(MARKER_FREE)
+    assert "best = max" not in out and "return r" not in out
+    assert out.rstrip("\n").split("\n")[-2:] == ['    # Your code here (replace the line below).',
+                                    '    raise NotImplementedError("Exercise 2.1: the TD target")']
+    assert '"""r: float; q_next: list of floats. Returns r + gamma * max(q_next)."""' in out
+    assert "import math" in out  # code before the function stays
+    ns = {}
+    exec(out, ns)
+    with pytest.raises(NotImplementedError, match="Exercise 2.1"):
+        ns["td_target"](1.0, [0.0])
+    no_doc = "# Exercise 2.2: t\ndef f(x):\n    y = x + 1\n    return y\n"
+    assert mx.strip_solution(no_doc).startswith("# Exercise 2.2: t\ndef f(x):\n    # Your code here")
+    assert mx.strip_solution("print('not an exercise')") == "print('not an exercise')"
+    with pytest.raises(mx.ExerciseFormatError, match="must define a function"):
+        mx.strip_solution("# Exercise 2.3: t\nanswer = 42\n")
+
+
+def test_solutions_carry_no_solution_markers():
+    from pathlib import Path
+
+    for path in sorted((Path(mx.REPO) / "solutions").glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        assert mx.BEGIN not in text and mx.END not in text, f"{path.name} still shows solution markers"

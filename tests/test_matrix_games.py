@@ -20,9 +20,9 @@ from course_lib.envs.matrix_games import (
 def test_payoffs_from_the_papers():
     climbing = get_matrix_game("climbing").payoff
     assert climbing.tolist() == [[11, -30, 0], [-30, 7, 6], [0, 0, 5]]
-    assert get_matrix_game("penalty").payoff.tolist() == [[-100, 0, 10], [0, 2, 0], [10, 0, -100]]
-    assert get_matrix_game("penalty", k=-25).payoff[0, 0] == -25
-    assert get_matrix_game("penalty", k=-25).payoff[2, 2] == -25
+    assert get_matrix_game("penalty").payoff.tolist() == [[10, 0, -100], [0, 2, 0], [-100, 0, 10]]  # Claus & Boutilier's layout
+    assert get_matrix_game("penalty", k=-25).payoff[0, 2] == -25
+    assert get_matrix_game("penalty", k=-25).payoff[2, 0] == -25
     assert get_matrix_game("non_monotonic").payoff.tolist() == [[8, -12, -12], [-12, 0, 0], [-12, 0, 0]]
     coord = get_matrix_game("coordination")
     assert coord.payoff.shape == (2, 2) and coord.optimal_joint_actions == [(0, 0), (1, 1)]
@@ -59,7 +59,7 @@ def test_optimal_actions_and_pure_equilibria_by_hand():
     assert climbing.optimal_joint_actions == [(0, 0)] and climbing.optimal_value == 11
     # (0,0)=11 and (1,1)=7 are equilibria; (2,2)=5 is not (agent 2 prefers column 1: 6 > 5).
     assert pure_nash_equilibria(climbing) == [(0, 0), (1, 1)]
-    assert pure_nash_equilibria(get_matrix_game("penalty")) == [(0, 2), (1, 1), (2, 0)]
+    assert pure_nash_equilibria(get_matrix_game("penalty")) == [(0, 0), (1, 1), (2, 2)]
     assert pure_nash_equilibria(np.array([[0.0, 1.0], [1.0, 0.0]])) == [(0, 1), (1, 0)]
 
 

@@ -110,15 +110,55 @@ def test_tensors_are_accepted_and_bad_snapshots_are_explained():
         R.render_frame([1, 2, 3])
 
 
-def test_animate_embeds_at_most_max_frames():
-    snaps = [snapshot(t=i) for i in range(12)]
+def _gif_frames(html):
+    import base64
+    import io
+
+    from PIL import Image
+
+    m = re.search(r'src="data:image/gif;base64,([A-Za-z0-9+/=]+)"', html)
+    assert m, "the replay is an inline GIF"
+    img = Image.open(io.BytesIO(base64.b64decode(m.group(1))))
+    return img.n_frames, img.size
+
+
+def test_animate_is_an_offline_gif_with_at_most_max_frames():
+    snaps = [snapshot(t=i, alive=(1, 1, 1, 1, 0, int(i < 6))) for i in range(12)]
     html = R.animate(snaps, max_frames=5).data
-    assert len(re.findall(r"frames\[\d+\] = ", html)) == 5
-    assert "<script" in html
-    html_all = R.animate(snaps[:4], max_frames=None).data
-    assert len(re.findall(r"frames\[\d+\] = ", html_all)) == 4
+    assert _gif_frames(html)[0] == 5
+    assert "http" not in html and "<script" not in html  # nothing to fetch, nothing to run: plays offline
+    n, (w, h) = _gif_frames(R.animate(snaps[:4], max_frames=None).data)
+    assert n == 4 and w >= 350 and h >= 350  # large enough to read at 100% zoom
     with pytest.raises(ValueError, match="empty"):
         R.animate([])
+    with pytest.raises(ValueError, match="fmt must be 'gif' or 'jshtml'"):
+        R.animate(snaps, fmt="mp4")
+
+
+def test_jshtml_player_needs_no_web_font():
+    snaps = [snapshot(t=i) for i in range(4)]
+    html = R.animate(snaps, fmt="jshtml").data
+    assert len(re.findall(r"frames\[\d+\] = ", html)) == 4
+    assert not re.findall(r"https?://", html), "no URL: the buttons must work offline"
+    assert 'class="fa ' not in html and "&#9654;" in html  # text glyphs instead of Font Awesome icons
+
+
+def test_frame_has_a_legend_naming_teams_unit_types_and_bars():
+    fig = R.render_frame(snapshot())
+    legend = fig.axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert {"ally (agent)", "enemy (built-in AI)", "heal", "health bar", "shield bar", "dead"} <= set(texts)
+    assert "S = stalker" in legend.get_title().get_text() and "z = zergling" in legend.get_title().get_text()
+    assert R.render_frame(snapshot(), legend=False).axes[0].get_legend() is None
+
+
+def test_units_keep_their_size_ratio_and_stay_visible_when_zoomed_out():
+    fig = R.render_frame(snapshot(walls=False), view="full")
+    circles = _collections(fig.axes[0])[1][0]
+    # living units: stalker 0.625, zealot 0.5, medivac 0.75, stalker 0.625, zergling 0.375
+    radii = np.array([p.get_extents().width / 2 for p in circles.get_paths()])
+    np.testing.assert_allclose(radii / radii[-1], np.array([0.625, 0.5, 0.75, 0.625, 0.375]) / 0.375, rtol=1e-6)
+    assert radii.min() >= R.MIN_DRAWN_RADIUS * 32 - 1e-9  # the smallest unit is not a dot
 
 
 def test_replay_widget_slider_changes_the_image():
@@ -187,3 +227,31 @@ def test_record_episode_on_the_batched_env_keeps_auto_reset():
         R.record_episode(env, "greedy")
     with pytest.raises(TypeError, match="no snapshot"):
         R.record_episode(object(), "random")
+
+
+def test_follow_camera_zooms_in_as_the_living_units_close_in():
+    far = snapshot(t=0)
+    near = dict(snapshot(t=9), pos=np.array([[14, 16], [15, 17], [14, 15], [17, 16], [18, 17], [17, 15]], float))
+    snaps = [far] * 10 + [near] * 10
+    views = R.follow_views(snaps, window=2)
+    span = [v[1] - v[0] for v in views]
+    assert span[0] > span[-1] and span[-1] >= 9.0  # tighter at the end, never below min_span
+    x0, x1, y0, y1 = views[-1]
+    live = near["pos"][near["alive"]]
+    assert (live[:, 0] > x0).all() and (live[:, 0] < x1).all() and (live[:, 1] > y0).all() and (live[:, 1] < y1).all()
+
+
+def test_stored_notebooks_replays_need_nothing_from_the_internet():
+    import json
+    from pathlib import Path
+
+    found_gif = 0
+    for path in sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                html = "".join(out.get("data", {}).get("text/html", ""))
+                assert not re.findall(r"(?:src|href)=[\"']https?://", html), f"{path.name} loads from the web"
+                assert 'class="fa ' not in html, f"{path.name}: web-font icons would be blank offline"
+                found_gif += "data:image/gif;base64," in html
+    assert found_gif >= 2, "notebooks 00 and 04 store their battle replays as inline GIFs"

@@ -329,3 +329,40 @@ def test_an_error_in_the_learner_thread_reaches_the_caller(tmp_path, monkeypatch
     with pytest.raises(FloatingPointError, match="loss is nan"):
         train("qmix", "3m", seed=0, t_max=1600, run_dir=tmp_path / "e", progress=False,
               **dict(TINY, overlap_collection=True))
+
+
+def test_repr_rounds_and_as_policy_plays_the_greedy_agents(tmp_path):
+    import re as _re
+
+    from course_lib.envs import StarCraft2Env
+    from course_lib.envs.smac.render import record_episode
+
+    run = train("iql", "3m", seed=0, t_max=600, run_dir=tmp_path / "i", progress=False, **TINY)
+    text = repr(run)
+    assert "final={'env_steps': " in text
+    assert not _re.search(r"\d\.\d{4,}", text), f"numbers in the repr are rounded: {text}"
+    # On the batched simulator: the same actions as calling run.policy by hand with the observations.
+    env = BatchedSMAC("3m", n_envs=2, seed=3, auto_reset=False)
+    policy = run.as_policy(env)
+    nxt = env.reset()
+    h = run.mac.init_hidden(2)
+    last = torch.zeros(2, 3, env.n_actions)
+    for _ in range(5):
+        acts = policy(nxt["avail"])
+        expected, h = run.policy(nxt["obs"], nxt["avail"], last, h)
+        assert torch.equal(acts, expected) and acts.shape == (2, 3)
+        assert bool(nxt["avail"].gather(-1, acts.unsqueeze(-1)).all()), "only available actions"
+        last = torch.nn.functional.one_hot(acts, env.n_actions).float()
+        nxt, _, _, _ = env.step(acts)
+    # On the facade, through record_episode (the replay path); a new episode restarts the memory.
+    def second_episode(fresh_policy_each_time):
+        facade = StarCraft2Env(map_name="3m", seed=0)
+        pol = run.as_policy(facade)
+        record_episode(facade, pol)
+        snaps = record_episode(facade, run.as_policy(facade) if fresh_policy_each_time else pol)
+        return [(s["t"], s["health"].tolist()) for s in snaps]
+
+    reused, fresh = second_episode(False), second_episode(True)
+    assert len(reused) >= 2 and reused == fresh, "the policy's memory restarts with each episode"
+    with pytest.raises(ValueError, match="trained with 3 agents.*has 5"):
+        run.as_policy(BatchedSMAC("2s3z", n_envs=1, seed=0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call_student, fail_unless, passed
+from .quiz import Question
 
 __all__ = ["check_q_learning_update", "check_epsilon_greedy"]
 
@@ -68,3 +69,22 @@ def check_epsilon_greedy(fn) -> None:
                 f"break ties between equal greedy actions uniformly at random (np.flatnonzero(q == q.max())); "
                 f"with q=[1, 1, 0] and epsilon=0 got frequencies {np.round(tie_freq, 3).tolist()}")
     passed("1.2", f"greedy action chosen {freq[1]:.1%} of the time (expected 85%), ties broken at random")
+
+# ---------------------------------------------------------------------------------------------- concept check
+QUIZ = [
+    Question("q1", "Q-learning's target r_t + gamma * max_u' Q(s_{t+1}, u') uses which next action?",
+             choices={"a": "the action the epsilon-greedy behaviour policy takes next",
+                      "b": "the greedy action, whatever the behaviour policy does"}, answer="b",
+             why="The max makes Q-learning off-policy: it learns the greedy policy's values while exploring. "
+                 "SARSA would use the action actually taken next."),
+    Question("q2", "With gamma = 0.9, what is a reward of 1 received 3 steps after r_t (that is, r_{t+3}) worth in G_t?",
+             answer=0.729, tol=1e-3,
+             why="G_t = sum_k gamma^k r_{t+k}; the reward r_{t+3} is weighted by gamma^3 = 0.729."),
+    Question("q3", "What does a learning rate alpha = 1 do on a stochastic (slippery) world?",
+             choices={"a": "learns faster and converges to Q*",
+                      "b": "replaces Q(s, u) by the last sampled target: the noise is never averaged out"},
+             answer="b",
+             why="Q <- Q + alpha (y - Q) with alpha = 1 is Q <- y: each update forgets everything before it. "
+                 "On a deterministic world that is fine; with random transitions Q-learning needs a decaying "
+                 "(or small) alpha to average the targets."),
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from . import call_student, fail_unless, passed
+from .quiz import Question
 
 __all__ = ["check_dqn_target", "check_double_dqn_target"]
 
@@ -63,3 +64,24 @@ def check_double_dqn_target(fn) -> None:
     fail_unless(torch.allclose(got, expected, atol=1e-5), "2.2",
                 f"expected {expected.tolist()}, got {[round(v, 4) for v in got.tolist()]}")
     passed("2.2", "targets [1.9, 2.7, -1.0]: the online net picks, the target net evaluates")
+
+# ---------------------------------------------------------------------------------------------- concept check
+QUIZ = [
+    Question("q1", "What is the target network for?",
+             choices={"a": "it keeps the regression target fixed between two copies, so the network does not chase "
+                           "a target that moves with every gradient step",
+                      "b": "it halves the number of parameters to train"}, answer="a",
+             why="The target r + gamma Q^-(s', .) is computed with a frozen copy refreshed every few hundred steps; "
+                 "without it the target moves with each update and learning can diverge."),
+    Question("q2", "The double estimator Q_B(argmax_u Q_A(u)) of max_u E[Q(u)] is ...",
+             choices={"a": "unbiased", "b": "never above the true maximum in expectation: it can underestimate",
+                      "c": "biased upwards, like the single max"}, answer="b",
+             why="Selecting with one noisy estimate and evaluating with an independent one removes the upward bias "
+                 "of the max, but when the selection picks a worse action the value is too low: E[double] <= "
+                 "max_u E[Q(u)] (van Hasselt 2010)."),
+    Question("q3", "Why does the agent on CartPole without velocities need a recurrent network?",
+             choices={"a": "one observation does not determine the state; a history (positions over time) does",
+                      "b": "GRUs learn faster than MLPs on every task"}, answer="a",
+             why="Velocity is the change of position: it can be inferred from two observations in a row. A GRU "
+                 "summarises the action-observation history; an MLP on one observation cannot."),
+]

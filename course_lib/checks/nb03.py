@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call_student, fail_unless, passed
+from .quiz import Question
 
 # (map, n_agents, n_enemies, ally shields, enemy shields, unit_type_bits, obs size) from SMAC's map table.
 _OBS_CASES = [
@@ -93,3 +94,24 @@ def check_pure_nash_equilibria(fn) -> None:
                     "(agent 2 cannot do better); ties count.")
     passed("3.3", "climbing has two equilibria, (0,0)=11 and (1,1)=7; independent learners can settle "
                   "in the worse one")
+
+# ---------------------------------------------------------------------------------------------- concept check
+QUIZ = [
+    Question("q1", "In a Dec-POMDP, what does agent i's decentralised policy condition on?",
+             choices={"a": "the state s_t", "b": "its own action-observation history tau^i_t",
+                      "c": "the joint history of all agents"}, answer="b",
+             why="At execution each agent has only its own observations and actions; the state (and the other "
+                 "agents' histories) may be used during centralised training only."),
+    Question("q2", "An enemy 10 map units from agent 0 (sight range 9) appears in agent 0's observation as ...",
+             choices={"a": "its true distance and health", "b": "a row of zeros", "c": "its last seen values"},
+             answer="b",
+             why="SMAC zeroes the rows of units outside sight range: indistinguishable from a dead enemy. The state "
+                 "still holds it."),
+    Question("q3", "How many joint actions does 3m have (3 agents, 9 actions each)?", answer=729,
+             why="9^3 = 729: already too many for a joint Q-table on larger maps (27m_vs_30m: about 10^42)."),
+    Question("q4", "On the climbing game, independent Q-learners usually end up ...",
+             choices={"a": "at the optimum (0, 0) worth 11", "b": "at a safe, suboptimal joint action"},
+             answer="b",
+             why="While the partner explores, the optimal action's average payoff is dragged down by the -30 "
+                 "penalties, so each learner prefers safer actions, and once both are greedy nothing pulls them back."),
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from . import call_student, fail_unless, passed
+from .quiz import Question
 
 NEG = -1e9
 
@@ -166,3 +167,25 @@ def check_iql_td_targets(fn) -> None:
                     "a* = argmax over available actions of q_online_next")
         fail_unless(False, "4.3", f"wrong targets (gamma={gamma}): {hint}.")
     passed("4.3", "masked double-Q targets, one per agent, all agents regressing on the same team reward")
+
+# ---------------------------------------------------------------------------------------------- concept check
+QUIZ = [
+    Question("q1", "Why does the shared agent network get the agent's id as input?",
+             choices={"a": "so one network can still behave differently for each agent",
+                      "b": "so training needs fewer env steps per iteration"}, answer="a",
+             why="With shared parameters, identical observations would give identical actions; the one-hot id lets "
+                 "the network specialise (on heterogeneous maps, unit types matter too)."),
+    Question("q2", "An episode stops because it reached episode_limit. What is its last `terminated` flag?",
+             choices={"a": "1: the episode is over", "b": "0: the battle was not over, so the target bootstraps"},
+             answer="b",
+             why="A timeout is not a terminal state of the game; cutting the bootstrap there would teach the agents "
+                 "that the state is worth nothing."),
+    Question("q3", "Do padded steps (filled = 0) contribute to the loss?",
+             choices={"a": "yes, with target 0", "b": "no, the mask removes them"}, answer="b",
+             why="The loss is a sum over real steps divided by their number; padding only exists to stack episodes "
+                 "of different lengths."),
+    Question("q4", "Why is each agent's learning problem non-stationary in IQL?",
+             choices={"a": "its teammates, part of its environment, change their policies as they learn",
+                      "b": "SMAC's rules change during training"}, answer="a",
+             why="P_i(s', r | s, u^i) averages over the teammates' current policies, which keep changing."),
+]

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from . import call_student, fail_unless, passed
+from .quiz import Question
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -82,3 +83,20 @@ def check_best_additive_fit(fn) -> None:
     best = float(((reference_additive_fit(non_monotonic) - non_monotonic) ** 2).mean())
     passed("5.2", f"no additive Q_tot can fit the non-monotonic game better than MSE {best:.2f} "
                   f"(= 4096/81), and the best one even prefers the wrong joint action")
+
+# ---------------------------------------------------------------------------------------------- concept check
+QUIZ = [
+    Question("q1", "Does VDN's Q_tot = sum_i Q_i satisfy the IGM condition?",
+             choices={"a": "always", "b": "only for two agents", "c": "only on matrix games"}, answer="a",
+             why="The maximum of a sum of independent terms is the sum of their maxima: each agent's argmax "
+                 "together is the joint argmax."),
+    Question("q2", "Which team values can VDN represent exactly?",
+             choices={"a": "any payoff matrix", "b": "those that are a sum of one term per agent"}, answer="b",
+             why="VDN's function class is additive: on the non-monotonic game its least-squares fit has an MSE of "
+                 "about 50.6 whatever the training."),
+    Question("q3", "In CTDE, which input may be used during training but not when the agents act?",
+             choices={"a": "the agent's own observation", "b": "the global state s", "c": "the agent's last action"},
+             answer="b",
+             why="The mixer (and any critic) may see the state during centralised training; each agent acts on "
+                 "its own history only."),
+]

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from . import call_student, fail_unless, passed
+from .quiz import Question
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -120,3 +121,23 @@ def check_lambda_returns(fn) -> None:
                     "G_t = r_t + gamma (1 - d_t) [(1 - lambda) Q_{t+1} + lambda G_{t+1}]")
         fail_unless(False, "6.2", f"wrong targets for gamma={gamma}, lambda={lam}: {hint}.")
     passed("6.2", "lambda = 0 gives one-step targets, lambda = 1 the Monte-Carlo return; pymarl2 uses 0.6")
+
+# ---------------------------------------------------------------------------------------------- concept check
+QUIZ = [
+    Question("q1", "Why are QMIX's mixing weights non-negative?",
+             choices={"a": "they are absolute values of the hypernetworks' outputs", "b": "the ELU activation"},
+             answer="a",
+             why="|W1|, |W2| >= 0 and an increasing activation make Q_tot monotonic in every Q_i; the biases and "
+                 "V(s) stay unconstrained."),
+    Question("q2", "For the IGM condition, monotonicity of the mixer is ...",
+             choices={"a": "necessary", "b": "sufficient but not necessary", "c": "neither"}, answer="b",
+             why="Monotonic implies IGM; the non-monotonic game satisfies IGM with suitable utilities but no "
+                 "monotonic mixer represents it."),
+    Question("q3", "With lambda = 0, the TD(lambda) targets are ...",
+             choices={"a": "one-step targets", "b": "Monte-Carlo returns"}, answer="a",
+             why="G_t = r_t + gamma (1 - d_t) Q^-_{t+1} when lambda = 0; lambda = 1 gives the Monte-Carlo return."),
+    Question("q4", "In QTRAN, what should sum_i Q_i - hat Q_jt + V_jt equal at the agents' greedy joint action?",
+             answer=0, tol=1e-9,
+             why="L_opt pushes it to 0 at the greedy joint action and L_nopt keeps it >= 0 elsewhere; hat Q_jt is "
+                 "Q_jt with its gradient stopped."),
+]

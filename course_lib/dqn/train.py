@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from course_lib.progress import progress as tqdm
 
 from course_lib.agents.rnn import RNNAgent
 from course_lib.buffers.replay import ReplayBuffer
@@ -105,7 +105,7 @@ def train_dqn(
         hidden_dim: width of the MLP layers / the GRU.
         seq_len: window length for DRQN.
         grad_clip: gradient-norm clip.
-        progress: show a tqdm progress bar.
+        progress: show a progress bar (:func:`course_lib.progress.progress`).
         label: the ``algo`` column; default from :func:`algo_name`.
         return_agent: also return the trained online network.
     Returns:
@@ -187,7 +187,7 @@ def train_dqn(
     ep_return, ep_disc, ep_len, episode, q_start = 0.0, 0.0, 0, 0, float("nan")
     hidden = net.init_hidden(1) if recurrent else None
     prev_a = -1
-    bar = tqdm(range(int(steps)), desc=f"{label} {env_id} seed {seed}", disable=not progress, leave=False,
+    bar = tqdm(range(int(steps)), desc=f"{label} {env_id} seed {seed}", disable=not progress, unit="step",
                mininterval=0.5)
     for t in bar:
         with torch.no_grad():

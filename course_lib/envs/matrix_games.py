@@ -8,8 +8,9 @@ safe, suboptimal action. A learner over *joint* actions sees every cell and find
 Games (``list_matrix_games()``):
 
 - ``climbing`` (Claus & Boutilier, 1998): the optimum (0, 0) = 11 sits next to -30 penalties.
-- ``penalty`` (Claus & Boutilier, 1998), ``k`` (default -100) on the anti-diagonal corners: two optima
-  (0, 2) and (2, 0) worth 10; miscoordinating between them costs ``k``; (1, 1) = 2 is the safe choice.
+- ``penalty`` (Claus & Boutilier, 1998, oriented as in their table): two optima (0, 0) and (2, 2) worth 10
+  on the diagonal, ``k`` (default -100) in the anti-diagonal corners (0, 2) and (2, 0): miscoordinating
+  between the optima costs ``k``; (1, 1) = 2 is the safe choice.
 - ``non_monotonic`` (Son et al., 2019, QTRAN): [[8,-12,-12],[-12,0,0],[-12,0,0]]; the optimum (0, 0)
   cannot be represented by an additive (VDN) or monotonic (QMIX) value factorisation.
 - ``coordination``: a 2x2 pure coordination game [[1,0],[0,1]] with two equally good equilibria;
@@ -97,8 +98,8 @@ def _penalty(k: float = -100.0) -> MatrixGame:
         raise ValueError(f"penalty game needs a finite k <= 0 (a penalty), got k={k!r}")
     return MatrixGame(
         f"penalty(k={k:g})",
-        np.array([[k, 0.0, 10.0], [0.0, 2.0, 0.0], [10.0, 0.0, k]]),
-        f"Claus & Boutilier's penalty game: two optima worth 10 at (0,2) and (2,0); choosing the wrong "
+        np.array([[10.0, 0.0, k], [0.0, 2.0, 0.0], [k, 0.0, 10.0]]),
+        f"Claus & Boutilier's penalty game: two optima worth 10 at (0,0) and (2,2); choosing the wrong "
         f"one costs k={k:g}; (1,1)=2 is safe.",
     )
 
@@ -176,7 +177,7 @@ def pure_nash_equilibria(payoff) -> List[Tuple[int, int]]:
     return sorted((int(r), int(c)) for r, c in zip(rows, cols))
 
 
-def plot_payoff(game, ax=None, title: Optional[str] = None, cmap: str = "RdYlGn", annot_fmt: str = "g"):
+def plot_payoff(game, ax=None, title: Optional[str] = None, cmap: str = "RdBu", annot_fmt: str = "g"):
     """Heatmap of the payoff matrix (rows: agent 1's action, columns: agent 2's action).
 
     Optimal cells are outlined. Returns the matplotlib ``Axes``.

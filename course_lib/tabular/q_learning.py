@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple, Union
 
 import numpy as np
-from tqdm.auto import tqdm
+from course_lib.progress import progress as tqdm
 
 from course_lib.schedules import EpsilonSchedule
 
@@ -108,7 +108,7 @@ def train_q_learning(
         epsilon: a constant in [0, 1] or an :class:`~course_lib.schedules.EpsilonSchedule`, which is
             evaluated at the number of environment steps taken so far.
         seed: seeds the exploration and the environment; same seed, same table.
-        progress: show a tqdm progress bar.
+        progress: show a progress bar (:func:`course_lib.progress.progress`).
         q_init: initial value of every table entry.
     Returns:
         ``(Q, returns)`` with ``Q: [n_states, n_actions]`` and ``returns: [episodes]`` the undiscounted
@@ -127,7 +127,7 @@ def train_q_learning(
     Q = np.full((n_states, n_actions), float(q_init))
     returns = np.zeros(int(episodes))
     t = 0
-    bar = tqdm(range(int(episodes)), desc=f"Q-learning {getattr(env, 'name', '')}".strip(), disable=not progress, leave=False)
+    bar = tqdm(range(int(episodes)), desc=f"Q-learning {getattr(env, 'name', '')}".strip(), disable=not progress, unit="episode")
     for ep in bar:
         s, _ = env.reset(seed=seed if ep == 0 else None)
         done = False

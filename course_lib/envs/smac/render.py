@@ -11,13 +11,18 @@ Everything works from a *snapshot*, the plain dict returned by ``env.snapshot(en
 
 Arrays may be NumPy arrays, tensors (any device) or lists.
 
-- :func:`render_frame` draws units as circles sized by their radius (blue allies, red enemies), a
-  letter for the unit type, a health bar (and a shield bar for Protoss), dead units as faded crosses,
-  attack lines from attacker to target (heals in green) and unwalkable terrain shaded.
+- :func:`render_frame` draws units as circles sized by their type's radius (all scaled by one factor so
+  the smallest unit stays visible when the camera is far out; blue allies, vermillion enemies, from
+  :mod:`course_lib.style`), a letter for the unit type, a health bar (and a shield bar for Protoss),
+  dead units as faded crosses, attack lines from attacker to target (heals in green), unwalkable terrain
+  shaded, and a legend under the picture.
 - :func:`frame_to_array` returns the picture as an ``[H, W, 3]`` uint8 image.
 - :func:`record_episode` plays one episode with a policy and collects snapshots.
-- :func:`animate` (an HTML5/JavaScript player) and :func:`replay_widget` (an ipywidgets slider) replay
-  them inside a notebook. Keep them light: the defaults draw at 72 dpi.
+- :func:`animate` replays them as an **animated GIF embedded in the notebook** (an ``<img>`` with a
+  ``data:`` URL: it plays offline, in JupyterLab, VS Code, nbviewer, GitHub and exported HTML, and needs
+  nothing from the internet); ``fmt="jshtml"`` gives matplotlib's JavaScript player instead.
+  :func:`replay_widget` (an ipywidgets slider) needs a live kernel.
+- A trained policy plays with ``record_episode(env, run.as_policy(env))`` (:meth:`course_lib.train.Run.as_policy`).
 - :func:`load_replay` reads an episode of a replay file (``StarCraft2Env.save_replay()``,
   :mod:`course_lib.envs.smac.replay`) as snapshots for them: ``animate(load_replay(path))``.
 """
@@ -29,13 +34,17 @@ import numpy as np
 
 from .replay import load_replay
 
-__all__ = ["render_frame", "frame_to_array", "record_episode", "animate", "replay_widget", "auto_view",
+__all__ = ["render_frame", "frame_to_array", "record_episode", "animate", "replay_widget", "auto_view", "follow_views",
            "load_replay", "UNIT_LETTERS", "TEAM_COLOURS"]
 
-TEAM_COLOURS = {0: "#1f77b4", 1: "#d62728"}  # allies blue, enemies red
-HEAL_COLOUR = "#2ca02c"
-SHIELD_COLOUR = "#17becf"
+from course_lib import style as _style
+
+TEAM_COLOURS = {0: _style.ALLY, 1: _style.ENEMY}  # allies blue, enemies vermillion (colour-blind safe)
+HEAL_COLOUR = _style.HEAL
+SHIELD_COLOUR = _style.SHIELD
 TERRAIN_COLOUR = "#6b6b6b"
+#: A unit is drawn at least this fraction of the view's width in radius (all units scaled together).
+MIN_DRAWN_RADIUS = 0.018
 
 #: Letter drawn inside each unit (lower case for the small Terran/Zerg units).
 UNIT_LETTERS = {
@@ -84,14 +93,23 @@ def _validate(snapshot) -> Dict:
     return s
 
 
-def auto_view(snapshots, margin: float = 3.0, min_span: float = 10.0):
+def auto_view(snapshots, margin: float = 3.0, min_span: float = 10.0, alive_only: bool = False):
     """A square window ``(x0, x1, y0, y1)`` around every unit of the given snapshot(s), inside the map.
 
     SMAC arenas are large compared with the units, so frames zoom on the fight by default.
+    ``alive_only`` ignores dead units (falls back to all units when none is alive).
     """
     snaps = [snapshots] if isinstance(snapshots, dict) else list(snapshots)
     W, H = float(snaps[0]["width"]), float(snaps[0]["height"])
-    pts = np.concatenate([_np(s["pos"], float).reshape(-1, 2) for s in snaps])
+    chunks = []
+    for s in snaps:
+        p = _np(s["pos"], float).reshape(-1, 2)
+        if alive_only and "alive" in s:
+            live = _np(s["alive"], bool).reshape(-1)
+            if live.any():
+                p = p[live]
+        chunks.append(p)
+    pts = np.concatenate(chunks)
     if len(pts) == 0:
         return (0.0, W, 0.0, H)
     lo, hi = pts.min(0) - margin, pts.max(0) + margin
@@ -102,7 +120,8 @@ def auto_view(snapshots, margin: float = 3.0, min_span: float = 10.0):
     return (x0, min(x0 + span, W), y0, min(y0 + span, H))
 
 
-def _draw(ax, snapshot, show_title: bool = True, show_letters: bool = True, view=None) -> None:
+def _draw(ax, snapshot, show_title: bool = True, show_letters: bool = True, view=None,
+          show_legend: bool = False) -> None:
     """Draw one snapshot on ``ax`` (cleared by the caller); ``view = (x0, x1, y0, y1)`` or None (whole map)."""
     from matplotlib.collections import LineCollection, PatchCollection
     from matplotlib.colors import ListedColormap
@@ -115,6 +134,9 @@ def _draw(ax, snapshot, show_title: bool = True, show_letters: bool = True, view
     fig_w_in = ax.get_position().width * ax.figure.get_figwidth()
     pts_per_unit = fig_w_in * 72.0 / max(x1 - x0, 1e-6)
     pos, team, rad, alive = s["pos"], s["team"], s["radius"], s["alive"]
+    # One zoom factor for every unit: sizes keep the ratios of the unit types, the smallest stays visible.
+    smallest = float(rad[rad > 0].min()) if (rad > 0).any() else 0.5
+    rad = np.maximum(rad, 0.1) * max(1.0, MIN_DRAWN_RADIUS * span / max(smallest, 1e-6))
     hp_frac = np.clip(np.divide(s["health"], s["health_max"], out=np.zeros_like(s["health"]),
                                 where=s["health_max"] > 0), 0, 1)
     sh_frac = np.clip(np.divide(s["shield"], s["shield_max"], out=np.zeros_like(s["shield"]),
@@ -137,9 +159,9 @@ def _draw(ax, snapshot, show_title: bool = True, show_letters: bool = True, view
         segs.append([pos[u], pos[v]])
         cols.append(HEAL_COLOUR if team[u] == team[v] else TEAM_COLOURS.get(int(team[u]), "k"))
     if segs:
-        ax.add_collection(LineCollection(segs, colors=cols, linewidths=1.1, alpha=0.75, zorder=1))
+        ax.add_collection(LineCollection(segs, colors=cols, linewidths=1.6, alpha=0.8, zorder=1))
         tgt = np.array([seg[1] for seg in segs])
-        ax.scatter(tgt[:, 0], tgt[:, 1], s=6, c=cols, zorder=1)
+        ax.scatter(tgt[:, 0], tgt[:, 1], s=10, c=cols, zorder=1)
 
     # Living units: circles, letters, bars.
     live = np.flatnonzero(alive)
@@ -155,7 +177,7 @@ def _draw(ax, snapshot, show_title: bool = True, show_letters: bool = True, view
         w = max(2 * r, 0.8)
         yb = y + r + 0.5 * bar_h
         bars.append(Rectangle((x - w / 2, yb), w, bar_h, facecolor="#d9d9d9", edgecolor="none"))
-        c = "#2ca02c" if hp_frac[u] > 0.5 else ("#ff7f0e" if hp_frac[u] > 0.25 else "#d62728")
+        c = "#009E73" if hp_frac[u] > 0.5 else ("#E69F00" if hp_frac[u] > 0.25 else "#CC0000")
         bars.append(Rectangle((x - w / 2, yb), w * hp_frac[u], bar_h, facecolor=c, edgecolor="none"))
         if s["shield_max"][u] > 0:
             ys = yb + bar_h * 1.15
@@ -166,7 +188,7 @@ def _draw(ax, snapshot, show_title: bool = True, show_letters: bool = True, view
             fs = 1.1 * r * pts_per_unit / max(len(_letter(s["unit_type"][u])), 1) ** 0.5
             if fs >= 3.5:
                 ax.text(x, y, _letter(s["unit_type"][u]), ha="center", va="center", color="white",
-                        fontsize=min(fs, 10.0), fontweight="bold", zorder=3)
+                        fontsize=min(fs, 11.0), fontweight="bold", zorder=3)
     if bars:
         ax.add_collection(PatchCollection(bars, match_original=True, zorder=3))
 
@@ -186,7 +208,29 @@ def _draw(ax, snapshot, show_title: bool = True, show_letters: bool = True, view
         n_en = int(((team == 1) & alive).sum())
         tot_al, tot_en = int((team == 0).sum()), int((team == 1).sum())
         ax.set_title(f"{s.get('map_name', 'SMAC')}  step {s.get('t', '?')}\n"
-                     f"allies {n_al}/{tot_al} (blue)   enemies {n_en}/{tot_en} (red)", fontsize=8)
+                     f"allies {n_al}/{tot_al} (blue)   enemies {n_en}/{tot_en} (orange)", fontsize=10)
+    if show_legend:
+        _legend(ax, s)
+
+
+def _legend(ax, s) -> None:
+    """Legend under the axes: teams, unit letters present, attack/heal lines, bars, dead units."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=TEAM_COLOURS[0], edgecolor="black", label="ally (agent)"),
+               Patch(facecolor=TEAM_COLOURS[1], edgecolor="black", label="enemy (built-in AI)"),
+               Line2D([], [], color=TEAM_COLOURS[0], lw=1.6, label="attack (from shooter)"),
+               Line2D([], [], color=HEAL_COLOUR, lw=1.6, label="heal"),
+               Patch(facecolor="#009E73", label="health bar"),
+               Line2D([], [], color="grey", marker="x", ls="none", label="dead")]
+    if (s["shield_max"] > 0).any():
+        handles.insert(5, Patch(facecolor=SHIELD_COLOUR, label="shield bar"))
+    types = list(dict.fromkeys(str(t) for t in s["unit_type"]))
+    letters = ", ".join(f"{_letter(t)} = {_norm_type(t)}" for t in types)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, fontsize=9,
+              frameon=False, title=f"units: {letters}", title_fontsize=9, handlelength=1.5,
+              columnspacing=1.0)
 
 
 def _resolve_view(snapshots, view):
@@ -207,15 +251,27 @@ def _resolve_view(snapshots, view):
     return v
 
 
-def _figsize(view, size: float):
+def _figsize(view, size: float, legend: bool = False):
     w, h = view[1] - view[0], view[3] - view[2]
     ratio = h / w if w > 0 else 1.0
+    extra = _LEGEND_INCHES if legend else 0.0
     if ratio >= 1:
-        return (size / ratio + 0.2, size + 0.45)
-    return (size + 0.2, size * ratio + 0.55)
+        return (max(size / ratio + 0.2, 4.6 if legend else 0.0), size + 0.6 + extra)
+    return (max(size + 0.2, 4.6 if legend else 0.0), size * ratio + 0.7 + extra)
 
 
-def render_frame(snapshot, ax=None, size: float = 4.0, dpi: int = 80, view="auto", show_letters: bool = True):
+_LEGEND_INCHES = 1.0
+
+
+def _layout(fig, legend: bool) -> None:
+    """Margins: title on top, legend (if any) below the picture."""
+    h = fig.get_figheight()
+    bottom = (_LEGEND_INCHES + 0.05) / h if legend else 0.03
+    fig.subplots_adjust(left=0.03, right=0.97, bottom=bottom, top=1 - 0.55 / h)
+
+
+def render_frame(snapshot, ax=None, size: float = 4.0, dpi: int = 100, view="auto", show_letters: bool = True,
+                 legend: Optional[bool] = None):
     """Draw one snapshot and return the matplotlib ``Figure``.
 
     Args:
@@ -226,30 +282,33 @@ def render_frame(snapshot, ax=None, size: float = 4.0, dpi: int = 80, view="auto
         view: ``"auto"`` zooms on the units (:func:`auto_view`), ``"full"`` shows the whole map, or
             ``(x0, x1, y0, y1)`` in map units.
         show_letters: write the unit-type letter (:data:`UNIT_LETTERS`) in each circle.
+        legend: draw the legend under the picture (default: only on a new figure, not on a given ``ax``).
     """
     import matplotlib.pyplot as plt
 
     v = _resolve_view(snapshot, view)
+    if legend is None:
+        legend = ax is None
     if ax is None:
-        fig, ax = plt.subplots(figsize=_figsize(v, size), dpi=dpi)
+        fig, ax = plt.subplots(figsize=_figsize(v, size, legend), dpi=dpi)
         plt.close(fig)
-        fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
+        _layout(fig, legend)
     else:
         fig = ax.figure
-    _draw(ax, snapshot, show_letters=show_letters, view=v)
+    _draw(ax, snapshot, show_letters=show_letters, view=v, show_legend=legend)
     return fig
 
 
-def frame_to_array(snapshot, size: float = 4.0, dpi: int = 80, view="auto") -> np.ndarray:
+def frame_to_array(snapshot, size: float = 4.0, dpi: int = 100, view="auto", legend: bool = False) -> np.ndarray:
     """The rendered frame as an RGB image ``[H, W, 3]`` uint8 (no pyplot state is touched)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     v = _resolve_view(snapshot, view)
-    fig = Figure(figsize=_figsize(v, size), dpi=dpi)
+    fig = Figure(figsize=_figsize(v, size, legend), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
-    _draw(fig.add_subplot(1, 1, 1), snapshot, view=v)
+    _layout(fig, legend)
+    _draw(fig.add_subplot(1, 1, 1), snapshot, view=v, show_legend=legend)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
@@ -360,36 +419,102 @@ def _subsample(snapshots: Sequence[dict], max_frames: Optional[int]) -> List[dic
     return snaps
 
 
-def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 3.5, dpi: int = 72,
-            max_frames: Optional[int] = 80, view="auto"):
-    """An HTML5/JavaScript player of the episode (``IPython.display.HTML``, plays inside a notebook).
+def follow_views(snapshots: Sequence[dict], window: int = 4, margin: float = 2.5, min_span: float = 9.0):
+    """A camera that follows the fight: for frame ``i`` the square window around the living units of frames
+    ``i - window .. i + window`` (smoothing the zoom), so the units fill the picture as they close in."""
+    snaps = list(snapshots)
+    return [auto_view(snaps[max(0, i - window): i + window + 1], margin=margin, min_span=min_span, alive_only=True)
+            for i in range(len(snaps))]
+
+
+def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, dpi: int = 90,
+            max_frames: Optional[int] = 80, view="follow", fmt: str = "gif", legend: bool = True):
+    """Replay an episode inside a notebook; returns an ``IPython.display.HTML``.
 
     Args:
         interval: milliseconds per frame.
         max_frames: keep at most this many frames (evenly spaced, first and last kept) so the
             notebook stays light; ``None`` keeps all.
-        view: as in :func:`render_frame`; ``"auto"`` uses one window covering every frame's units.
+        view: ``"follow"`` (default): a camera that follows the living units (:func:`follow_views`);
+            ``"auto"``: one fixed window covering every frame's units; ``"full"`` or ``(x0, x1, y0, y1)``.
+        fmt: ``"gif"`` (default): an animated GIF inlined as ``<img src="data:image/gif;base64,...">``,
+            which plays wherever the notebook is viewed, offline included, and loops after a pause on the
+            last frame. ``"jshtml"``: matplotlib's JavaScript player (play/pause/step buttons; its icons
+            are drawn as plain text here so they need no web font).
+        legend: draw the legend under the picture.
     """
-    import matplotlib.pyplot as plt
+    import base64
+    import io
+
     from IPython.display import HTML
-    from matplotlib.animation import FuncAnimation
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
+    if fmt not in ("gif", "jshtml"):
+        raise ValueError(f"fmt must be 'gif' or 'jshtml', got {fmt!r}")
+    if not isinstance(interval, (int, np.integer)) or interval <= 0:
+        raise ValueError(f"interval must be a positive number of milliseconds, got {interval!r}")
     snaps = _subsample(snapshots, max_frames)
-    v = _resolve_view(snaps, view)
-    fig, ax = plt.subplots(figsize=_figsize(v, size), dpi=dpi)
-    plt.close(fig)
-    fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
+    if isinstance(view, str) and view == "follow":
+        views = follow_views(snaps)
+        v = views[0]
+    else:
+        v = _resolve_view(snaps, view)
+        views = [v] * len(snaps)
+    fig = Figure(figsize=_figsize(v, size, legend), dpi=dpi)
+    FigureCanvasAgg(fig)
+    _layout(fig, legend)
+    ax = fig.add_subplot(1, 1, 1)
 
-    def update(i):
+    if fmt == "jshtml":
+        from matplotlib.animation import FuncAnimation
+
+        def update(i):
+            ax.clear()
+            _draw(ax, snaps[i], view=views[i], show_legend=legend)
+            return []
+
+        anim = FuncAnimation(fig, update, frames=len(snaps), interval=interval, blit=False)
+        return HTML(_offline_jshtml(anim.to_jshtml(default_mode="once")))
+
+    from PIL import Image
+
+    frames = []
+    for snap, frame_view in zip(snaps, views):
         ax.clear()
-        _draw(ax, snaps[i], view=v)
-        return []
+        _draw(ax, snap, view=frame_view, show_legend=legend)
+        fig.canvas.draw()
+        rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+        frames.append(Image.fromarray(rgb).quantize(colors=64, method=Image.Quantize.MEDIANCUT))
+    durations = [int(interval)] * len(frames)
+    durations[-1] = max(int(interval), 1500)  # rest on the outcome before looping
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=True, disposal=1)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    title = f"{snaps[0].get('map_name', 'SMAC')}: {len(snaps)} frames"
+    return HTML(f'<img src="data:image/gif;base64,{data}" alt="{title}" title="{title}" '
+                f'style="max-width: 100%; image-rendering: auto;"/>')
 
-    anim = FuncAnimation(fig, update, frames=len(snaps), interval=interval, blit=False)
-    return HTML(anim.to_jshtml(default_mode="once"))
+
+_ICON_TEXT = {"fa-minus": "&minus;", "fa-plus": "+", "fa-fast-backward": "|&#9664;&#9664;",
+              "fa-step-backward": "|&#9664;", "fa-play": "&#9654;", "fa-pause": "&#10074;&#10074;",
+              "fa-step-forward": "&#9654;|", "fa-fast-forward": "&#9654;&#9654;|"}
 
 
-def replay_widget(snapshots: Sequence[dict], size: float = 3.5, dpi: int = 72, interval: int = 200,
+def _offline_jshtml(html: str) -> str:
+    """matplotlib's player draws its buttons with Font Awesome icons from a CDN: put text glyphs in them and
+    drop the web-font link, so the player works offline."""
+    import re
+
+    html = re.sub(r'<link[^>]+font-awesome[^>]*>', "", html)
+    html = html.replace('<i class="fa fa-play fa-flip-horizontal"></i>', "&#9664;")  # play backwards
+    for cls, glyph in _ICON_TEXT.items():
+        html = html.replace(f'<i class="fa {cls}"></i>', glyph)
+    return html
+
+
+def replay_widget(snapshots: Sequence[dict], size: float = 4.0, dpi: int = 90, interval: int = 200,
                   view="auto"):
     """An ipywidgets player: a Play button and a slider over the frames, images drawn on demand.
 
@@ -408,10 +533,10 @@ def replay_widget(snapshots: Sequence[dict], size: float = 3.5, dpi: int = 72, i
 
     def png(i: int) -> bytes:
         if i not in cache:
-            fig = Figure(figsize=_figsize(v, size), dpi=dpi)
+            fig = Figure(figsize=_figsize(v, size, True), dpi=dpi)
             FigureCanvasAgg(fig)
-            fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
-            _draw(fig.add_subplot(1, 1, 1), snaps[i], view=v)
+            _layout(fig, True)
+            _draw(fig.add_subplot(1, 1, 1), snaps[i], view=v, show_legend=True)
             buf = io.BytesIO()
             fig.savefig(buf, format="png")
             cache[i] = buf.getvalue()

@@ -1,0 +1,69 @@
+"""Budgets are work, not seconds: a notebook gives the same outputs on an idle and on a busy machine.
+
+Executes one small training notebook (solutions/04, COURSE_QUICK=1) twice: once alone, once with a
+CPU-burning process beside it. Every text output (prints, reprs, the progress bars' final lines) must be
+identical once the timing tail of the progress bars (``[12 s, 345 step/s]``) is removed.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+from course_lib.progress import TIMING_RE  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "solutions" / "04_independent_q_learning.ipynb"
+
+
+def _text_outputs(nb):
+    """[(cell index, text)] of every stream and text/plain output, timing tails removed."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                text = o.get("text", "")
+            elif "data" in o and "text/plain" in o["data"]:
+                text = o["data"]["text/plain"]
+            else:
+                continue
+            text = "".join(text) if isinstance(text, list) else text
+            out.append((i, TIMING_RE.sub("", text)))
+    return out
+
+
+def _execute(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return _text_outputs(nb)
+
+
+def test_timing_tail_is_what_the_comparison_removes():
+    line = "iql 3m ████████████████████ 100% 2,000/2,000 step | win 0.16 ret 8.0  [3 s, 1,234 step/s]"
+    assert TIMING_RE.sub("", line) == "iql 3m ████████████████████ 100% 2,000/2,000 step | win 0.16 ret 8.0"
+
+
+@pytest.mark.skipif(not NOTEBOOK.exists(), reason="solutions/04 not present")
+def test_same_outputs_with_and_without_a_cpu_burner(monkeypatch):
+    monkeypatch.setenv("COURSE_QUICK", "1")          # the kernel inherits the environment
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    quiet = _execute(NOTEBOOK)
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        busy = _execute(NOTEBOOK)
+    finally:
+        burner.kill()
+        burner.wait()
+    assert any("Run(alg='iql'" in text for _, text in quiet), "the training cell ran and printed its Run"
+    assert len(quiet) == len(busy)
+    for (i, a), (j, b) in zip(quiet, busy):
+        assert (i, a) == (j, b), f"cell {i} differs under load:\n--- idle ---\n{a}\n--- busy ---\n{b}"
