@@ -177,7 +177,7 @@ class QTRANConfig(BaseConfig):
     learner: str = "qtran_learner"  # QTRAN has its own learner (three losses)
     mixing_embed_dim: int = 64  # width of the joint Q and V networks (pymarl: 64)
     qtran_arch: str = "qtran_paper"  # network layout; only pymarl's "qtran_paper" is implemented
-    qtran_v: str = "hidden"  # V input: "hidden" = [s, sum_i enc(h_i)] (QTRAN-base of the MIXRTs code) or "state" = V(s) (pymarl)
+    qtran_v: str = "hidden"  # V's input: "hidden" = [s, sum_i enc(h_i)] (MIXRTs code's QTRAN-base), "state" = pymarl's V(s)
     opt_loss: float = 1.0  # weight of the optimality (L_opt) loss (pymarl: 1)
     nopt_min_loss: float = 0.1  # weight of the non-optimality (L_nopt, min variant) loss (pymarl: 0.1)
 

@@ -8,8 +8,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from course_lib import train  # noqa: E402
-from course_lib.interpret import (episode_importance, feature_importance, load_policy_file, plot_importance_curves,  # noqa: E402
-                                  plot_mixing_weights, plot_node_weight_heatmap, save_policy)
+from course_lib.interpret import (episode_importance, feature_importance, load_policy_file,  # noqa: E402
+                                  plot_importance_curves, plot_mixing_weights, plot_node_weight_heatmap, save_policy)
 
 pytest.importorskip("course_lib.envs")
 
@@ -17,7 +17,8 @@ pytest.importorskip("course_lib.envs")
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     return train("mixrts", "3m", preset="fast", seed=0, t_max=600, n_envs=4, batch_size=8, test_nepisodes=4,
-                 test_interval=600, checkpoint_interval=10**9, run_dir=tmp_path_factory.mktemp("mixrts"), progress=False)
+                 test_interval=600, checkpoint_interval=10**9, run_dir=tmp_path_factory.mktemp("mixrts"),
+                 progress=False)
 
 
 def test_episode_importance_records_every_step(run):
