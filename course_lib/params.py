@@ -15,8 +15,8 @@ import torch
 
 from .config import make_config
 
-__all__ = ["count_parameters", "map_sizes", "agent_parameters", "mixer_parameters", "tree_cell_parameters",
-           "mixrt_agent_parameters"]
+__all__ = ["count_parameters", "parameter_table", "map_sizes", "agent_parameters", "mixer_parameters",
+           "tree_cell_parameters", "mixrt_agent_parameters"]
 
 _OBS_OPTS = ("obs_all_health", "obs_own_health", "obs_last_action", "obs_pathing_grid", "obs_terrain_height",
              "obs_timestep_number")
@@ -111,3 +111,20 @@ def count_parameters(alg: str, map_name: str, **overrides) -> Dict[str, int]:
     agent = sum(p.numel() for p in mac.parameters())
     mixer_n = sum(p.numel() for p in mixer.parameters()) if mixer is not None else 0
     return {"agent": int(agent), "mixer": int(mixer_n), "total": int(agent + mixer_n)}
+
+
+def parameter_table(algs=("vdn", "qmix", "qtran", "mixrts"), maps=("3m", "2s3z", "5m_vs_6m", "3s5z", "8m_vs_9m",
+                                                                 "MMM2", "6h_vs_8z"), part: str = "total", **overrides):
+    """``count_parameters`` for every algorithm (columns) and map (rows) as a pandas DataFrame of ints.
+
+    The default rows are the maps of the MIXRTs talk's parameter table. ``part``: ``"total"``, ``"agent"`` or
+    ``"mixer"``; ``overrides`` go to every config (e.g. ``preset="fast"``).
+    """
+    import pandas as pd
+
+    if part not in ("total", "agent", "mixer"):
+        raise ValueError(f"part={part!r} is not allowed: 'total', 'agent' or 'mixer'")
+    rows = {m: {a: count_parameters(a, m, **dict(overrides))[part] for a in algs} for m in maps}
+    df = pd.DataFrame.from_dict(rows, orient="index")[list(algs)]
+    df.index.name = "map"
+    return df

@@ -103,3 +103,16 @@ def test_mixrts_by_hand_on_3m_and_fewer_parameters_than_qmix_and_qtran_on_the_ta
     for m in TALK_MAPS:
         c = {a: count_parameters(a, m)["total"] for a in ("qmix", "qtran", "mixrts")}
         assert c["mixrts"] < c["qmix"] and c["mixrts"] < c["qtran"], (m, c)
+
+
+def test_parameter_table_rows_are_maps_and_columns_algorithms():
+    from course_lib.params import parameter_table
+
+    t = parameter_table()
+    assert list(t.columns) == ["vdn", "qmix", "qtran", "mixrts"] and tuple(t.index) == TALK_MAPS
+    assert t.loc["MMM2", "qmix"] == count_parameters("qmix", "MMM2")["total"]
+    assert (t["mixrts"] < t["qmix"]).all() and (t["mixrts"] < t["qtran"]).all()
+    m = parameter_table(["qmix"], ["3m"], part="mixer")
+    assert m.loc["3m", "qmix"] == 9441
+    with pytest.raises(ValueError, match="part='all'"):
+        parameter_table(part="all")
