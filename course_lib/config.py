@@ -254,7 +254,7 @@ _FAST_PER_ALG: Dict[str, Dict[str, Any]] = {
     "qmix": dict(hypernet_layers=2),
     "qtran": dict(td_lambda=0.0),
     # pymarl2's tricks as for the other methods: double Q and target copies every 200 episodes (25 train steps
-    # with 8 games) instead of the authors' max over the target and 200 train steps; 3m: ~65% at 20k steps
+    # with 8 games) instead of the authors' max over the target and 200 train steps; 3m: 66-75% at 20k steps
     "mixrts": dict(double_q=True, target_update_every="episodes"),
 }
 # Maps where pymarl2 anneals epsilon much longer (exploration matters there).
