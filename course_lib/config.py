@@ -1,7 +1,8 @@
-"""Typed training configurations for IQL, VDN, QMIX and QTRAN (pymarl defaults + pymarl2 tricks).
+"""Typed training configurations for IQL, VDN, QMIX, QTRAN and MIXRTs (published defaults + pymarl2 tricks).
 
-One dataclass per algorithm, all sharing :class:`BaseConfig`. The field defaults are pymarl's published
-ones (``src/config/default.yaml`` and ``algs/*.yaml``). Two presets:
+One dataclass per algorithm, all sharing :class:`BaseConfig`. The field defaults are the published
+ones: pymarl's (``src/config/default.yaml`` and ``algs/*.yaml``) for IQL/VDN/QMIX/QTRAN, the MIXRTs
+authors' code for MIXRTs. Two presets:
 
 - ``"pymarl"``: the published defaults, unchanged (RMSprop 5e-4, one-step targets, 1 environment,
   batch 32 episodes, epsilon annealed over 50k steps).
@@ -24,6 +25,7 @@ __all__ = [
     "VDNConfig",
     "QMIXConfig",
     "QTRANConfig",
+    "MIXRTsConfig",
     "ALG_CONFIGS",
     "PRESETS",
     "list_algs",
@@ -64,7 +66,8 @@ class BaseConfig:
     optim_eps: float = 1e-5  # RMSprop epsilon (pymarl: 1e-5); Adam keeps PyTorch's 1e-8
     grad_norm_clip: float = 10.0  # clip the global gradient norm to this value (pymarl: 10)
     double_q: bool = True  # double Q-learning: online net picks a', target net evaluates it (pymarl: True)
-    target_update_interval: int = 200  # hard target update every this many episodes (pymarl: 200)
+    target_update_interval: int = 200  # hard target update every this many episodes or train steps (pymarl: 200)
+    target_update_every: str = "episodes"  # unit of target_update_interval: "episodes" (pymarl) or "train_steps"
     target_update_tau: Optional[float] = None  # if set, soft (Polyak) target update with this tau each step
     td_lambda: float = 0.0  # lambda of TD(lambda) targets; 0 = one-step targets (pymarl), 0.6 = pymarl2
     # --- schedule, evaluation, saving -----------------------------------------------------------------
@@ -99,6 +102,8 @@ class BaseConfig:
         need(self.optimizer in ("rmsprop", "adam"), "optimizer", "'rmsprop' or 'adam'")
         need(self.target_update_tau is None or 0.0 < float(self.target_update_tau) <= 1.0,
              "target_update_tau", "None (hard updates) or a number in (0, 1]")
+        need(self.target_update_every in ("episodes", "train_steps"), "target_update_every",
+             "'episodes' or 'train_steps'")
         need(self.batch_size <= self.buffer_size, "batch_size", f"at most buffer_size={self.buffer_size}")
         from .agents import AGENT_REGISTRY
         from .learners import LEARNER_REGISTRY
@@ -172,14 +177,18 @@ class QTRANConfig(BaseConfig):
     learner: str = "qtran_learner"  # QTRAN has its own learner (three losses)
     mixing_embed_dim: int = 64  # width of the joint Q and V networks (pymarl: 64)
     qtran_arch: str = "qtran_paper"  # network layout; only pymarl's "qtran_paper" is implemented
+    qtran_v: str = "hidden"  # V input: "hidden" = [s, sum_i enc(h_i)] (QTRAN-base of the MIXRTs code) or "state" = V(s) (pymarl)
     opt_loss: float = 1.0  # weight of the optimality (L_opt) loss (pymarl: 1)
     nopt_min_loss: float = 0.1  # weight of the non-optimality (L_nopt, min variant) loss (pymarl: 0.1)
 
     def mixer_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
-        return dict(n_actions=sizes["n_actions"], rnn_hidden_dim=self.rnn_hidden_dim, embed_dim=self.mixing_embed_dim)
+        return dict(n_actions=sizes["n_actions"], rnn_hidden_dim=self.rnn_hidden_dim, embed_dim=self.mixing_embed_dim,
+                    v_input=self.qtran_v)
 
     def validate(self) -> None:
         super().validate()
+        if self.qtran_v not in ("hidden", "state"):
+            raise ValueError(f"config field qtran_v={self.qtran_v!r} is not allowed: 'hidden' or 'state'")
         if self.qtran_arch != "qtran_paper":
             raise ValueError(f"config field qtran_arch={self.qtran_arch!r} is not allowed: 'qtran_paper'")
         if not (isinstance(self.mixing_embed_dim, int) and self.mixing_embed_dim > 0):
@@ -190,7 +199,42 @@ class QTRANConfig(BaseConfig):
                 raise ValueError(f"config field {name}={getattr(self, name)!r} is not allowed: a number >= 0")
 
 
-ALG_CONFIGS = {"iql": IQLConfig, "vdn": VDNConfig, "qmix": QMIXConfig, "qtran": QTRANConfig}
+@dataclass
+class MIXRTsConfig(BaseConfig):
+    """MIXRTs: recurrent soft-tree agents (linear ensemble of H trees) and a soft-tree mixer ``sum_i W_i Q_i``.
+
+    Defaults are the MIXRTs authors' (``common/arguments.py``, ``get_mixer_args`` with ``alg=commtree``):
+    RMSprop 5e-4, one-step targets with the max over the target network (no double Q, no TD(lambda)), hard
+    target updates every 200 *train steps*, 32 trees of depth 3 per agent, 16 trees of depth 3 in the mixer.
+    (Their code also restarts runs that have not learned after two evaluations; that is not reproduced.)
+    """
+
+    alg: str = "mixrts"  # algorithm name
+    agent: str = "mixrt"  # recurrent soft-tree agent (MIXRTs code: rnn_tree_dim trees of depth q_tree_depth)
+    rnn_hidden_dim: int = 32  # H, number of trees of the agent = size of its hidden vector (MIXRTs: 32)
+    tree_depth: int = 3  # depth of each agent tree (MIXRTs: q_tree_depth 3)
+    mixer: Optional[str] = "mixing_tree"  # soft-tree mixer giving each agent a softmax weight
+    mixer_trees: int = 16  # trees in the mixing cell (MIXRTs: qmix_tree_dim 16)
+    mixer_depth: int = 3  # depth of each mixing tree (MIXRTs: mix_q_tree_depth 3)
+    double_q: bool = False  # MIXRTs code: max over the target network (no double Q)
+    target_update_every: str = "train_steps"  # MIXRTs code: target_update_cycle counts train steps
+    t_max: int = 1_500_000  # total env steps (MIXRTs: n_steps 1.5M; the paper reports 1.05M-1.5M)
+
+    def agent_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
+        return dict(depth=self.tree_depth)
+
+    def mixer_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
+        return dict(n_trees=self.mixer_trees, depth=self.mixer_depth)
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("tree_depth", "mixer_trees", "mixer_depth"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not (isinstance(v, int) and v > 0):
+                raise ValueError(f"config field {name}={v!r} is not allowed: a positive integer")
+
+
+ALG_CONFIGS = {"iql": IQLConfig, "vdn": VDNConfig, "qmix": QMIXConfig, "qtran": QTRANConfig, "mixrts": MIXRTsConfig}
 
 # pymarl2's tricks, sized so that QMIX wins 3m within a few minutes on a 2-core CPU.
 _FAST_COMMON: Dict[str, Any] = dict(
@@ -207,6 +251,7 @@ _FAST_PER_ALG: Dict[str, Dict[str, Any]] = {
     "vdn": {},
     "qmix": dict(hypernet_layers=2),
     "qtran": dict(td_lambda=0.0),
+    "mixrts": dict(),
 }
 # Maps where pymarl2 anneals epsilon much longer (exploration matters there).
 _FAST_PER_MAP: Dict[str, Dict[str, Any]] = {"6h_vs_8z": dict(epsilon_anneal_time=500_000)}
@@ -217,7 +262,7 @@ PRESETS = ("pymarl", "published", "fast")
 
 
 def list_algs():
-    """Names accepted by :func:`make_config` and ``train``: ``['iql', 'qmix', 'qtran', 'vdn']``."""
+    """Names accepted by :func:`make_config` and ``train``: ``['iql', 'mixrts', 'qmix', 'qtran', 'vdn']``."""
     return sorted(ALG_CONFIGS)
 
 
@@ -231,7 +276,7 @@ def make_config(alg: str, map_name: str = "3m", preset: str = "pymarl", **overri
     """Build the configuration of ``alg`` on ``map_name`` from a preset plus overrides.
 
     Args:
-        alg: ``"iql" | "vdn" | "qmix" | "qtran"``.
+        alg: ``"iql" | "vdn" | "qmix" | "qtran" | "mixrts"``.
         map_name: SMAC map name (only stored here; the simulator checks it).
         preset: ``"pymarl"`` or its synonym ``"published"`` (the algorithm's published defaults) or
             ``"fast"`` (pymarl2 tricks on, sized for a CPU).

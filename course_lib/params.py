@@ -3,8 +3,9 @@
 ``count_parameters(alg, map_name, **overrides) -> {"agent", "mixer", "total"}`` builds the very networks
 that ``train`` builds (:func:`course_lib.train.build_networks`) on PyTorch's ``meta`` device, which
 allocates no memory and runs no simulator, so it is instant even for 27m_vs_30m and always agrees with
-``train``. :func:`agent_parameters` and :func:`mixer_parameters` are the closed-form counts of the GRU agent
-and the VDN/QMIX/QTRAN mixers that the notebooks derive by hand; the tests check them against the modules.
+``train``. :func:`agent_parameters`, :func:`mixrt_agent_parameters` and :func:`mixer_parameters` are the
+closed-form counts of the GRU agent, MIXRTs' tree agent and the VDN/QMIX/QTRAN/mixing-tree mixers that the
+notebooks derive by hand; the tests check them against the modules.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import torch
 
 from .config import make_config
 
-__all__ = ["count_parameters", "map_sizes", "agent_parameters", "mixer_parameters"]
+__all__ = ["count_parameters", "map_sizes", "agent_parameters", "mixer_parameters", "tree_cell_parameters",
+           "mixrt_agent_parameters"]
 
 _OBS_OPTS = ("obs_all_health", "obs_own_health", "obs_last_action", "obs_pathing_grid", "obs_terrain_height",
              "obs_timestep_number")
@@ -45,6 +47,18 @@ def agent_parameters(input_dim: int, n_actions: int, hidden_dim: int = 64) -> in
     return _linear(input_dim, hidden_dim) + 3 * (2 * hidden_dim * hidden_dim + 2 * hidden_dim) + _linear(hidden_dim, n_actions)
 
 
+def tree_cell_parameters(x_dim: int, n_trees: int, depth: int) -> int:
+    """A recurrent soft-tree cell: per level k, ``Linear(x, H 2^k) + Linear(H, H 2^k)``, plus ``[H, 2^d]`` leaves."""
+    H = n_trees
+    inner = sum(_linear(x_dim, H * 2 ** k) + _linear(H, H * 2 ** k) for k in range(depth))
+    return inner + H * 2 ** depth
+
+
+def mixrt_agent_parameters(input_dim: int, n_actions: int, n_trees: int = 32, depth: int = 3) -> int:
+    """MIXRTs' agent: a tree cell of ``n_trees`` trees and ``Linear(H, A, bias=False)``."""
+    return tree_cell_parameters(input_dim, n_trees, depth) + n_trees * n_actions
+
+
 def mixer_parameters(config, sizes: Dict[str, int]) -> int:
     """Parameters of the config's mixer (0 for IQL and VDN)."""
     N, S, A = sizes["n_agents"], sizes["state_dim"], sizes["n_actions"]
@@ -61,8 +75,16 @@ def mixer_parameters(config, sizes: Dict[str, int]) -> int:
         E, ae = config.mixing_embed_dim, config.rnn_hidden_dim + A
         encoder = 2 * _linear(ae, ae)
         q = _linear(S + ae, E) + _linear(E, E) + _linear(E, 1)
-        v = _linear(S, E) + _linear(E, E) + _linear(E, 1)
+        v = _linear(E, E) + _linear(E, 1)
+        if getattr(config, "qtran_v", "hidden") == "hidden":  # QTRAN-base: V sees [s, sum_i enc(h_i)]
+            H = config.rnn_hidden_dim
+            v += 2 * _linear(H, H) + _linear(S + H, E)
+        else:  # pymarl: V(s)
+            v += _linear(S, E)
         return encoder + q + v
+    if config.mixer == "mixing_tree":
+        T, d = config.mixer_trees, config.mixer_depth
+        return _linear(S, T) + tree_cell_parameters(N, T, d) + T * N  # state embedding + cell + Linear(T, N, bias=False)
     raise ValueError(f"unknown mixer {config.mixer!r}")
 
 

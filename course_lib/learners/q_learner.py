@@ -9,7 +9,8 @@ One gradient step on a batch of padded episodes:
 4. targets: one-step or TD(lambda) (:mod:`course_lib.learners.targets`); a timeout is not terminal;
 5. loss: squared TD error averaged over real (unpadded) steps (and over agents for IQL);
    gradient norm clipped (pymarl: 10); RMSprop or Adam;
-6. target networks: hard copy every ``target_update_interval`` episodes, or a soft update with ``tau``.
+6. target networks: hard copy every ``target_update_interval`` episodes (pymarl) or train steps (MIXRTs'
+   code; ``config.target_update_every``), or a soft update with ``tau`` after every step.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class QLearner:
         mac: the online multi-agent controller.
         mixer: ``None`` (IQL), a :class:`VDNMixer` or a :class:`QMixer`.
         config: a :class:`course_lib.config.BaseConfig` (gamma, optimizer, lr, grad_norm_clip, double_q,
-            target_update_interval, target_update_tau, td_lambda).
+            target_update_interval, target_update_every, target_update_tau, td_lambda).
     """
 
     def __init__(self, mac: nn.Module, mixer: Optional[nn.Module], config):
@@ -60,6 +61,7 @@ class QLearner:
         self.params = list(mac.parameters()) + (list(mixer.parameters()) if mixer is not None else [])
         self.optimizer = make_optimizer(self.params, config)
         self.last_target_update_episode = 0
+        self.last_target_update_step = 0
         self.train_steps = 0
 
     # ------------------------------------------------------------------------------------------------
@@ -116,6 +118,10 @@ class QLearner:
         cfg = self.config
         if cfg.target_update_tau is not None:
             self.update_targets(hard=False, tau=float(cfg.target_update_tau))
+        elif getattr(cfg, "target_update_every", "episodes") == "train_steps":
+            if self.train_steps - self.last_target_update_step >= cfg.target_update_interval:
+                self.update_targets(hard=True)
+                self.last_target_update_step = self.train_steps
         elif episode_num - self.last_target_update_episode >= cfg.target_update_interval:
             self.update_targets(hard=True)
             self.last_target_update_episode = episode_num
@@ -153,7 +159,8 @@ class QLearner:
                 "q_taken_mean": (q_taken.detach() * mask).sum() / n, "target_mean": (targets * mask).sum() / n}
 
     def train(self, batch: EpisodeBatch, episode_num: int) -> Dict[str, float]:
-        """One gradient step; ``episode_num`` (episodes collected so far) drives hard target updates.
+        """One gradient step; ``episode_num`` (episodes collected so far) drives hard target updates (or the
+        learner's own ``train_steps`` count when ``config.target_update_every == "train_steps"``).
 
         Returns floats: ``loss``, ``td_error_abs``, ``q_taken_mean``, ``target_mean``, ``grad_norm``.
         """
@@ -176,7 +183,8 @@ class QLearner:
             "mixer": self.mixer.state_dict() if self.mixer is not None else None,
             "target_mixer": self.target_mixer.state_dict() if self.target_mixer is not None else None,
             "optimizer": self.optimizer.state_dict(),
-            "last_target_update_episode": self.last_target_update_episode, "train_steps": self.train_steps,
+            "last_target_update_episode": self.last_target_update_episode,
+            "last_target_update_step": self.last_target_update_step, "train_steps": self.train_steps,
         }
         return copy.deepcopy(sd)
 
@@ -189,4 +197,5 @@ class QLearner:
             self.target_mixer.load_state_dict(sd["target_mixer"])
         self.optimizer.load_state_dict(sd["optimizer"])
         self.last_target_update_episode = int(sd["last_target_update_episode"])
+        self.last_target_update_step = int(sd.get("last_target_update_step", 0))  # absent in older checkpoints
         self.train_steps = int(sd["train_steps"])

@@ -1,11 +1,14 @@
-"""QTRAN-base (Son et al., 2019), pymarl's ``qtran_base`` with architecture ``"qtran_paper"``.
+"""QTRAN-base (Son et al., 2019) as in the code base the MIXRTs authors built on (and their talk's table).
 
 Two networks of the global state and the agents' recurrent hidden states:
 
 - joint action value ``Q_jt(s, u)``: each agent's ``[h_i, onehot(u_i)]`` goes through a 2-layer encoder
   of width ``H + A``; the encodings are summed over agents, concatenated with the state and fed to a
   3-layer MLP (width ``embed_dim``, 64) with one output;
-- state value ``V_jt(s)``: a 3-layer MLP of the state.
+- state value ``V_jt``: by default (``v_input="hidden"``) each agent's hidden state goes through its own
+  2-layer encoder ``Linear(H, H) -> ReLU -> Linear(H, H)``, the encodings are summed over agents and
+  ``[s, sum_i enc(h_i)]`` feeds a 3-layer MLP; with ``v_input="state"`` it is pymarl's ``qtran_base``
+  ``V(s)``, a 3-layer MLP of the state alone (config field ``qtran_v``).
 
 The agents' utilities ``Q_i`` are trained so that ``Q'_jt(u) = sum_i Q_i(u_i)`` factorises ``Q_jt``:
 ``sum_i Q_i(u_i) - Q_jt(s, u) + V_jt(s)`` must be 0 at the greedy joint action (L_opt) and >= 0
@@ -30,20 +33,29 @@ class QTranMixer(nn.Module):
         n_actions: A (the action one-hots are part of the encoder input).
         rnn_hidden_dim: H, width of the agents' GRU hidden state.
         embed_dim: width of the Q and V MLPs (pymarl ``mixing_embed_dim`` for QTRAN: 64).
+        v_input: ``"hidden"`` (default, QTRAN-base of the MIXRTs code: V sees the state and the summed
+            encodings of the agents' hidden states) or ``"state"`` (pymarl's ``V(s)``).
     """
 
-    def __init__(self, n_agents: int, state_dim: int, n_actions: int, rnn_hidden_dim: int = 64, embed_dim: int = 64):
+    def __init__(self, n_agents: int, state_dim: int, n_actions: int, rnn_hidden_dim: int = 64, embed_dim: int = 64,
+                 v_input: str = "hidden"):
         super().__init__()
         if min(n_agents, state_dim, n_actions, rnn_hidden_dim, embed_dim) <= 0:
             raise ValueError(f"QTranMixer needs positive sizes, got n_agents={n_agents}, state_dim={state_dim}, "
                              f"n_actions={n_actions}, rnn_hidden_dim={rnn_hidden_dim}, embed_dim={embed_dim}")
+        if v_input not in ("hidden", "state"):
+            raise ValueError(f"QTranMixer v_input={v_input!r} is not allowed: 'hidden' or 'state'")
         self.n_agents, self.state_dim, self.n_actions = n_agents, state_dim, n_actions
-        self.rnn_hidden_dim, self.embed_dim = rnn_hidden_dim, embed_dim
-        ae = rnn_hidden_dim + n_actions
+        self.rnn_hidden_dim, self.embed_dim, self.v_input = rnn_hidden_dim, embed_dim, v_input
+        ae, H = rnn_hidden_dim + n_actions, rnn_hidden_dim
         self.action_encoding = nn.Sequential(nn.Linear(ae, ae), nn.ReLU(), nn.Linear(ae, ae))
         self.Q = nn.Sequential(nn.Linear(state_dim + ae, embed_dim), nn.ReLU(),
                                nn.Linear(embed_dim, embed_dim), nn.ReLU(), nn.Linear(embed_dim, 1))
-        self.V = nn.Sequential(nn.Linear(state_dim, embed_dim), nn.ReLU(),
+        v_in = state_dim
+        if v_input == "hidden":
+            self.hidden_encoding = nn.Sequential(nn.Linear(H, H), nn.ReLU(), nn.Linear(H, H))
+            v_in = state_dim + H
+        self.V = nn.Sequential(nn.Linear(v_in, embed_dim), nn.ReLU(),
                                nn.Linear(embed_dim, embed_dim), nn.ReLU(), nn.Linear(embed_dim, 1))
 
     def forward(self, states: torch.Tensor, hidden_states: torch.Tensor,
@@ -68,7 +80,11 @@ class QTranMixer(nn.Module):
                              f"got {tuple(actions_onehot.shape)}")
         enc = self.action_encoding(torch.cat([hidden_states, actions_onehot.to(hidden_states.dtype)], dim=-1))
         q = self.Q(torch.cat([states, enc.sum(dim=-2)], dim=-1))
-        return q, self.V(states)
+        if self.v_input == "hidden":
+            v = self.V(torch.cat([states, self.hidden_encoding(hidden_states).sum(dim=-2)], dim=-1))
+        else:
+            v = self.V(states)
+        return q, v
 
 
 def _masked_mean_sq(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
