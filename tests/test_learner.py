@@ -49,8 +49,10 @@ def _batch(alg="qmix", seed=0, n=24, **over):
     torch.manual_seed(seed)
     cfg = make_config(alg, "fake", "fast", **over)
     env = FakeBatchedSMAC(n_envs=8, seed=seed, auto_reset=False, episode_limit=12)
-    mac = MultiAgentController(env.n_agents, env.n_actions, env.obs_dim)
-    kw = {"qmix": dict(embed_dim=8), "qtran": dict(n_actions=env.n_actions, rnn_hidden_dim=64, embed_dim=16)}.get(alg, {})
+    mac = MultiAgentController(env.n_agents, env.n_actions, env.obs_dim, cfg.rnn_hidden_dim, agent=cfg.agent,
+                               agent_kwargs=cfg.agent_kwargs({}))
+    kw = {"qmix": dict(embed_dim=8), "qtran": dict(n_actions=env.n_actions, rnn_hidden_dim=64, embed_dim=16),
+          "mixrts": dict(n_trees=8, depth=2)}.get(alg, {})
     mixer = make_mixer(cfg.mixer, env.n_agents, env.state_dim, **kw)
     learner = make_learner(cfg.learner, mac, mixer, cfg)
     buf = EpisodeReplayBuffer(200, env.episode_limit, env.n_agents, env.obs_dim, env.state_dim, env.n_actions, seed=seed)
@@ -66,7 +68,7 @@ def _pad(b: EpisodeBatch, extra: int) -> EpisodeBatch:
                         reward=p(b.reward, 0), terminated=p(b.terminated, 0), filled=p(b.filled, 0), lengths=b.lengths)
 
 
-@pytest.mark.parametrize("alg", ["iql", "vdn", "qmix", "qtran"])
+@pytest.mark.parametrize("alg", ["iql", "vdn", "qmix", "qtran", "mixrts"])
 def test_loss_ignores_padding(alg):
     learner, buf, b = _batch(alg)
     l1 = learner.loss(b)["loss"].item()
@@ -75,7 +77,7 @@ def test_loss_ignores_padding(alg):
     assert l1 > 0
 
 
-@pytest.mark.parametrize("alg", ["iql", "vdn", "qmix", "qtran"])
+@pytest.mark.parametrize("alg", ["iql", "vdn", "qmix", "qtran", "mixrts"])
 def test_training_reduces_the_loss_on_a_fixed_batch(alg):
     learner, buf, b = _batch(alg, target_update_interval=10**9)
     first = learner.loss(b)["loss"].item()
@@ -131,6 +133,27 @@ def test_hard_and_soft_target_updates():
     soft.train(b2, episode_num=1)
     for t0, t1, on in zip(before, soft.target_mac.parameters(), soft.mac.parameters()):
         assert torch.allclose(t1, 0.75 * t0 + 0.25 * on, atol=1e-6)
+
+
+def test_target_updates_counted_in_train_steps():
+    """MIXRTs' code copies the targets every 200 *train steps*; the episode count is then ignored."""
+    learner, buf, b = _batch("mixrts", target_update_interval=3)
+    assert learner.config.target_update_every == "train_steps" and learner.config.double_q is False
+    tgt0 = [p.clone() for p in learner.target_mac.parameters()]
+    for _ in range(2):
+        learner.train(b, episode_num=10**6)  # a huge episode count does not trigger an update
+    assert all(torch.equal(a, p) for a, p in zip(tgt0, learner.target_mac.parameters()))
+    learner.train(b, episode_num=0)  # third train step
+    assert all(torch.equal(a, p) for a, p in zip(learner.mac.parameters(), learner.target_mac.parameters()))
+    assert all(torch.equal(a, p) for a, p in zip(learner.mixer.parameters(), learner.target_mixer.parameters()))
+    assert (learner.train_steps, learner.last_target_update_step) == (3, 3)
+    sd = learner.state_dict()
+    assert sd["last_target_update_step"] == 3
+    other, _, _ = _batch("mixrts", target_update_interval=3)
+    other.load_state_dict(sd)
+    assert other.last_target_update_step == 3
+    with pytest.raises(ValueError, match="target_update_every='steps'.*'episodes' or 'train_steps'"):
+        make_config("qmix", "3m", target_update_every="steps")
 
 
 def test_gradient_norm_is_clipped_and_optimizer_follows_config():

@@ -81,7 +81,7 @@ def test_make_mixer_registry():
 
 def test_qtran_mixer_shapes_and_dependencies():
     torch.manual_seed(0)
-    m = QTranMixer(n_agents=3, state_dim=7, n_actions=5, rnn_hidden_dim=8, embed_dim=16)
+    m = QTranMixer(n_agents=3, state_dim=7, n_actions=5, rnn_hidden_dim=8, embed_dim=16, v_input="state")
     s, h = torch.randn(4, 6, 7), torch.randn(4, 6, 3, 8)
     a1 = torch.nn.functional.one_hot(torch.randint(0, 5, (4, 6, 3)), 5).float()
     a2 = torch.nn.functional.one_hot((a1.argmax(-1) + 1) % 5, 5).float()
@@ -94,6 +94,30 @@ def test_qtran_mixer_shapes_and_dependencies():
     assert m.action_encoding[0].in_features == 8 + 5 and m.Q[0].in_features == 7 + 13
     with pytest.raises(ValueError, match="hidden_states"):
         m(s, h[..., :4], a1)
+    # pymarl's V(s): the hidden states do not reach V
+    assert torch.equal(m(s, h + 1.0, a1)[1], v1)
+
+
+def test_qtran_base_v_sees_the_summed_hidden_encodings_by_default():
+    torch.manual_seed(0)
+    m = QTranMixer(n_agents=3, state_dim=7, n_actions=5, rnn_hidden_dim=8, embed_dim=16)
+    assert m.v_input == "hidden"
+    s, h = torch.randn(4, 6, 7), torch.randn(4, 6, 3, 8)
+    a1 = torch.nn.functional.one_hot(torch.randint(0, 5, (4, 6, 3)), 5).float()
+    a2 = torch.nn.functional.one_hot((a1.argmax(-1) + 1) % 5, 5).float()
+    _, v1 = m(s, h, a1)
+    assert torch.equal(m(s, h, a2)[1], v1)  # V does not see the actions
+    assert (m(s, h + 1.0, a1)[1] - v1).abs().max() > 1e-4  # it sees the hidden states
+    # ... through a sum over agents: permuting the agents changes nothing
+    assert torch.allclose(m(s, h[..., [2, 0, 1], :], a1)[1], v1, atol=1e-5)
+    # h_i -> Linear(H, H) -> ReLU -> Linear(H, H); [s, sum] -> Linear(S + H, E) -> ... -> 1
+    assert [l.in_features for l in m.hidden_encoding if hasattr(l, "in_features")] == [8, 8]
+    assert m.V[0].in_features == 7 + 8
+    want = {"state": 7 * 16 + 16, "hidden": 2 * (8 * 8 + 8) + (7 + 8) * 16 + 16}
+    n = {v: sum(p.numel() for p in QTranMixer(3, 7, 5, 8, 16, v_input=v).parameters()) for v in want}
+    assert n["hidden"] - n["state"] == want["hidden"] - want["state"]
+    with pytest.raises(ValueError, match="v_input='both'"):
+        QTranMixer(3, 7, 5, 8, 16, v_input="both")
 
 
 def test_qtran_losses_hand_computed():

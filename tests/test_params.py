@@ -23,7 +23,8 @@ def numel(module):
 
 CASES = [("iql", "3m", {}), ("vdn", "2s3z", {}), ("qmix", "3m", {}), ("qmix", "MMM2", {}),
          ("qmix", "27m_vs_30m", {"hypernet_layers": 2}), ("qmix", "8m", {"mixing_embed_dim": 16}),
-         ("qtran", "3m", {}), ("qtran", "corridor", {"rnn_hidden_dim": 32}), ("vdn", "3m", {"obs_agent_id": False}),
+         ("qtran", "3m", {}), ("qtran", "corridor", {"rnn_hidden_dim": 32}), ("qtran", "3m", {"qtran_v": "state"}),
+         ("mixrts", "MMM2", {}), ("mixrts", "3m", {"tree_depth": 2, "mixer_trees": 8, "preset": "fast"}), ("vdn", "3m", {"obs_agent_id": False}),
          ("qmix", "3m", {"preset": "fast"}), ("qmix", "3m", {"env_args": {"obs_last_action": True}})]
 
 
@@ -58,3 +59,44 @@ def test_ordering_and_errors():
         count_parameters("coma", "3m")
     with pytest.raises(TypeError, match="valid fields"):
         count_parameters("qmix", "3m", embed=3)
+
+
+def test_counts_match_the_modules_for_every_algorithm_and_map():
+    """count_parameters (meta device, no simulator) == numel of what train builds, and == the closed forms."""
+    from course_lib.config import list_algs
+    from course_lib.envs import list_maps
+    from course_lib.params import agent_parameters, mixer_parameters, mixrt_agent_parameters
+
+    assert "mixrts" in list_algs() and len(list_maps()) >= 20
+    for map_name in list_maps():
+        sizes = map_sizes(map_name)
+        for alg in list_algs():
+            cfg = make_config(alg, map_name)
+            mac, mixer = build_networks(cfg, sizes)
+            got = count_parameters(alg, map_name)
+            assert got == {"agent": numel(mac), "mixer": numel(mixer), "total": numel(mac) + numel(mixer)}, (alg, map_name)
+            in_dim = sizes["obs_dim"] + sizes["n_actions"] + sizes["n_agents"]
+            if cfg.agent == "mixrt":
+                closed = mixrt_agent_parameters(in_dim, sizes["n_actions"], cfg.rnn_hidden_dim, cfg.tree_depth)
+            else:
+                closed = agent_parameters(in_dim, sizes["n_actions"], cfg.rnn_hidden_dim)
+            assert got["agent"] == closed, (alg, map_name)
+            assert got["mixer"] == mixer_parameters(cfg, sizes), (alg, map_name)
+    cfg = make_config("qtran", "3m", qtran_v="state")
+    assert count_parameters("qtran", "3m", qtran_v="state")["mixer"] == mixer_parameters(cfg, map_sizes("3m"))
+
+
+TALK_MAPS = ("3m", "2s3z", "5m_vs_6m", "3s5z", "8m_vs_9m", "MMM2", "6h_vs_8z")
+
+
+def test_mixrts_by_hand_on_3m_and_fewer_parameters_than_qmix_and_qtran_on_the_talks_maps():
+    # agent: input 42, 32 trees of depth 3: per level k Linear(42, 32*2^k) + Linear(32, 32*2^k); leaves 32*8;
+    # head Linear(32, 9, bias=False)
+    agent = sum(42 * 32 * 2 ** k + 32 * 2 ** k + 32 * 32 * 2 ** k + 32 * 2 ** k for k in range(3)) + 32 * 8 + 32 * 9
+    # mixer: Linear(48, 16); cell x = 3 Qs, 16 trees of depth 3; Linear(16, 3, bias=False)
+    mixer = (48 * 16 + 16) + sum(3 * 16 * 2 ** k + 16 * 2 ** k + 16 * 16 * 2 ** k + 16 * 2 ** k for k in range(3)) \
+        + 16 * 8 + 16 * 3
+    assert count_parameters("mixrts", "3m") == {"agent": agent, "mixer": mixer, "total": agent + mixer}
+    for m in TALK_MAPS:
+        c = {a: count_parameters(a, m)["total"] for a in ("qmix", "qtran", "mixrts")}
+        assert c["mixrts"] < c["qmix"] and c["mixrts"] < c["qtran"], (m, c)

@@ -38,6 +38,7 @@ def test_pymarl_preset_has_the_published_defaults():
     assert (c.double_q, c.td_lambda, c.n_envs, c.test_interval, c.test_nepisodes, c.t_max) == (True, 0.0, 1, 10_000, 32, 2_050_000)
     q = make_config("qtran", "3m")
     assert (q.mixing_embed_dim, q.opt_loss, q.nopt_min_loss, q.qtran_arch, q.learner) == (64, 1.0, 0.1, "qtran_paper", "qtran_learner")
+    assert q.qtran_v == "hidden"  # QTRAN-base as the MIXRTs authors' code base has it (pymarl's V(s): "state")
     assert make_config("iql", "3m").mixer is None and make_config("vdn", "3m").mixer == "vdn"
 
 
@@ -70,7 +71,7 @@ def test_bad_config_input_is_explained():
         make_config("qmix", "3m", learning_rate=1e-3)
     with pytest.raises(TypeError, match="hypernet_layers"):  # a QMIX field is not a VDN field
         make_config("vdn", "3m", hypernet_layers=2)
-    with pytest.raises(ValueError, match=r"unknown algorithm 'qplex'.*\['iql', 'qmix', 'qtran', 'vdn'\]"):
+    with pytest.raises(ValueError, match=r"unknown algorithm 'qplex'.*\['iql', 'mixrts', 'qmix', 'qtran', 'vdn'\]"):
         make_config("qplex", "3m")
     with pytest.raises(ValueError, match="unknown preset 'slow'"):
         make_config("qmix", "3m", "slow")
