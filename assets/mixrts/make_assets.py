@@ -62,6 +62,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     stem = f"mixrts_{args.map}_seed{args.seed}"
+    commit = _git_commit()  # the code that trains: read before training, while nothing has changed
     run_dir = Path(tempfile.mkdtemp(prefix=f"{stem}_"))
     start = time.time()
     run = train("mixrts", args.map, preset=args.preset, seed=args.seed, t_max=args.t_max,
@@ -76,7 +77,7 @@ def main(argv=None) -> int:
     run.curves.to_csv(args.out / f"{stem}_curves.csv", index=False)
     meta = {
         "command": "python assets/mixrts/make_assets.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "commit": _git_commit(),
+        "commit": commit,
         "device": f"{args.device} ({platform.processor() or platform.machine()}, "
                   f"torch {torch.__version__}, {torch.get_num_threads()} thread(s))",
         "map": args.map, "seed": args.seed, "preset": args.preset,
