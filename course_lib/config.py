@@ -38,16 +38,16 @@ __all__ = [
 class BaseConfig:
     """Fields shared by every value-decomposition method (pymarl defaults)."""
 
-    alg: str = "iql"  # algorithm name: iql, vdn, qmix or qtran (set by make_config)
+    alg: str = "iql"  # algorithm name: iql, vdn, qmix, qtran or mixrts (set by make_config)
     map_name: str = "3m"  # SMAC map to train on (see course_lib.envs.list_maps())
     preset: str = "pymarl"  # which preset produced these values: "pymarl"/"published" or "fast"
     # --- agent network -------------------------------------------------------------------------
-    agent: str = "rnn"  # agent network from course_lib.agents' registry (pymarl: rnn)
+    agent: str = "rnn"  # agent network from course_lib.agents' registry: rnn (pymarl) or mixrt (MIXRTs trees)
     rnn_hidden_dim: int = 64  # GRU width of the shared agent (pymarl: 64)
     obs_last_action: bool = True  # append the one-hot previous action to each agent's input (pymarl: True)
     obs_agent_id: bool = True  # append the one-hot agent id to each agent's input (pymarl: True)
     # --- mixer ------------------------------------------------------------------------------------
-    mixer: Optional[str] = None  # mixing network: None (IQL), "vdn", "qmix" or "qtran"
+    mixer: Optional[str] = None  # mixing network: None (IQL), "vdn", "qmix", "qtran" or "mixing_tree"
     learner: str = "q_learner"  # learner from course_lib.learners' registry: q_learner or qtran_learner
     # --- data collection ---------------------------------------------------------------------------
     n_envs: int = 1  # parallel environments stepped as one batch (pymarl batch_size_run: 1, pymarl2: 8)
@@ -177,7 +177,7 @@ class QTRANConfig(BaseConfig):
     learner: str = "qtran_learner"  # QTRAN has its own learner (three losses)
     mixing_embed_dim: int = 64  # width of the joint Q and V networks (pymarl: 64)
     qtran_arch: str = "qtran_paper"  # network layout; only pymarl's "qtran_paper" is implemented
-    qtran_v: str = "hidden"  # V input: "hidden" = [s, sum_i enc(h_i)] (QTRAN-base of the MIXRTs code) or "state" = V(s) (pymarl)
+    qtran_v: str = "hidden"  # V's input: "hidden" = [s, sum_i enc(h_i)] (MIXRTs code's QTRAN-base), "state" = pymarl's V(s)
     opt_loss: float = 1.0  # weight of the optimality (L_opt) loss (pymarl: 1)
     nopt_min_loss: float = 0.1  # weight of the non-optimality (L_nopt, min variant) loss (pymarl: 0.1)
 

@@ -84,7 +84,8 @@ def mixer_parameters(config, sizes: Dict[str, int]) -> int:
         return encoder + q + v
     if config.mixer == "mixing_tree":
         T, d = config.mixer_trees, config.mixer_depth
-        return _linear(S, T) + tree_cell_parameters(N, T, d) + T * N  # state embedding + cell + Linear(T, N, bias=False)
+        # state embedding + cell + Linear(T, N, bias=False)
+        return _linear(S, T) + tree_cell_parameters(N, T, d) + T * N
     raise ValueError(f"unknown mixer {config.mixer!r}")
 
 

@@ -1,4 +1,5 @@
-"""Train IQL, VDN, QMIX or QTRAN on a SMAC map: ``train(alg, map_name, ...) -> Run``, and its CLI.
+"""Train IQL, VDN, QMIX, QTRAN or MIXRTs (any method of ``ALG_CONFIGS``) on a SMAC map:
+``train(alg, map_name, ...) -> Run``, and its CLI.
 
 The loop (pymarl's ``run.py`` with pymarl2's parallel runner):
 

@@ -39,3 +39,14 @@ def test_benchmarks_leave_autograd_switched_on(tmp_path):
 
     _load("difficulty").main(["--maps", "3m", "--battles", "4", "--out", str(tmp_path / "d.json")])
     assert torch.is_grad_enabled()
+
+
+def test_mixrts_throughput_quick_run_writes_rows(tmp_path):
+    out = tmp_path / "m.json"
+    res = _load("mixrts_throughput").main(["--quick", "--t-max", "400", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["results"] == res["results"] and saved["commit"] and saved["device"] == "cpu"
+    assert [(r["map"], r["alg"]) for r in saved["results"]] == [("3m", "qmix"), ("3m", "mixrts")]
+    for r in saved["results"]:
+        assert r["env_steps"] >= 400 and r["env_steps_per_s"] > 0 and r["train_step_ms"] > 0
+    assert saved["results"][0]["relative_to_qmix"] == 1.0

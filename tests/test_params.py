@@ -23,8 +23,10 @@ def numel(module):
 
 CASES = [("iql", "3m", {}), ("vdn", "2s3z", {}), ("qmix", "3m", {}), ("qmix", "MMM2", {}),
          ("qmix", "27m_vs_30m", {"hypernet_layers": 2}), ("qmix", "8m", {"mixing_embed_dim": 16}),
-         ("qtran", "3m", {}), ("qtran", "corridor", {"rnn_hidden_dim": 32}), ("qtran", "3m", {"qtran_v": "state"}),
-         ("mixrts", "MMM2", {}), ("mixrts", "3m", {"tree_depth": 2, "mixer_trees": 8, "preset": "fast"}), ("vdn", "3m", {"obs_agent_id": False}),
+         ("qtran", "3m", {}), ("qtran", "corridor", {"rnn_hidden_dim": 32}),
+         ("qtran", "3m", {"qtran_v": "state"}),
+         ("mixrts", "MMM2", {}), ("mixrts", "3m", {"tree_depth": 2, "mixer_trees": 8, "preset": "fast"}),
+         ("vdn", "3m", {"obs_agent_id": False}),
          ("qmix", "3m", {"preset": "fast"}), ("qmix", "3m", {"env_args": {"obs_last_action": True}})]
 
 
@@ -74,7 +76,8 @@ def test_counts_match_the_modules_for_every_algorithm_and_map():
             cfg = make_config(alg, map_name)
             mac, mixer = build_networks(cfg, sizes)
             got = count_parameters(alg, map_name)
-            assert got == {"agent": numel(mac), "mixer": numel(mixer), "total": numel(mac) + numel(mixer)}, (alg, map_name)
+            want = {"agent": numel(mac), "mixer": numel(mixer), "total": numel(mac) + numel(mixer)}
+            assert got == want, (alg, map_name)
             in_dim = sizes["obs_dim"] + sizes["n_actions"] + sizes["n_agents"]
             if cfg.agent == "mixrt":
                 closed = mixrt_agent_parameters(in_dim, sizes["n_actions"], cfg.rnn_hidden_dim, cfg.tree_depth)

@@ -125,7 +125,7 @@ def test_the_cell_carries_information_across_time():
         g = torch.Generator().manual_seed(1)
         agent = MIXRTAgent(2, 1, hidden_dim=8, depth=2)
         opt = torch.optim.Adam(agent.parameters(), lr=2e-2)
-        for _ in range(250):
+        for _ in range(100):
             x, cue = _memory_task(64, T, g)
             if recurrent:
                 q, _ = agent.unroll(x)
@@ -142,7 +142,7 @@ def test_the_cell_carries_information_across_time():
         return float((pred - cue).pow(2).mean())
 
     with_memory, without = fit(True), fit(False)
-    assert with_memory < 0.1, with_memory  # learned (the cue's variance is 1)
+    assert with_memory < 0.05, with_memory  # learned (the cue's variance is 1; about 5e-5 here)
     assert without > 0.8, without  # cannot beat predicting the mean
 
 

@@ -40,6 +40,15 @@ def test_pymarl_preset_has_the_published_defaults():
     assert (q.mixing_embed_dim, q.opt_loss, q.nopt_min_loss, q.qtran_arch, q.learner) == (64, 1.0, 0.1, "qtran_paper", "qtran_learner")
     assert q.qtran_v == "hidden"  # QTRAN-base as the MIXRTs authors' code base has it (pymarl's V(s): "state")
     assert make_config("iql", "3m").mixer is None and make_config("vdn", "3m").mixer == "vdn"
+    # MIXRTs: the authors' defaults, which differ from pymarl's (no double Q, targets every 200 train steps)
+    m = make_config("mixrts", "3m", "published")
+    assert (m.agent, m.mixer, m.learner, m.rnn_hidden_dim, m.tree_depth, m.mixer_trees, m.mixer_depth) == \
+        ("mixrt", "mixing_tree", "q_learner", 32, 3, 16, 3)
+    assert (m.optimizer, m.lr, m.double_q, m.td_lambda, m.target_update_interval, m.target_update_every) == \
+        ("rmsprop", 5e-4, False, 0.0, 200, "train_steps")
+    assert (m.grad_norm_clip, m.batch_size, m.buffer_size, m.epsilon_finish, m.epsilon_anneal_time) == \
+        (10.0, 32, 5000, 0.05, 50_000)
+    assert make_config("qmix", "3m").target_update_every == "episodes"
 
 
 def test_fast_preset_switches_on_pymarl2_tricks():
@@ -98,6 +107,15 @@ def test_short_qmix_run_on_3m_learns(tmp_path):
     assert res["return"] > random_policy.mean_return + 5
 
 
+def test_short_mixrts_run_on_3m_learns(tmp_path):
+    """CI-sized MIXRTs run (20k env steps, fast preset, about a minute on one core): clearly above random."""
+    run = train("mixrts", "3m", preset="fast", seed=1, t_max=20_000, run_dir=tmp_path / "m", progress=False)
+    assert type(run.mac.agent).__name__ == "MIXRTAgent" and type(run.mixer).__name__ == "MixingTree"
+    res = evaluate(run, n_episodes=64, seed=4242, device="cpu")
+    assert res["win_rate"] >= 0.3, (res, run.curves)  # the random policy wins ~0% of 3m (see the QMIX test)
+    assert run.curves["test_return"].iloc[-1] > run.curves["test_return"].iloc[0] + 5
+
+
 # ------------------------------------------------------------------------------ files, resume, interrupts
 def test_run_files_and_curves(tmp_path):
     run = train("vdn", "3m", seed=0, t_max=1200, run_dir=tmp_path / "v", progress=False, **TINY)
@@ -117,7 +135,7 @@ def test_run_files_and_curves(tmp_path):
                          "return": float(run.curves.test_return.iloc[-1])}
 
 
-@pytest.mark.parametrize("alg", ["qmix", "qtran"])
+@pytest.mark.parametrize("alg", ["qmix", "qtran", "mixrts"])
 def test_resume_gives_identical_parameters(tmp_path, alg):
     full = train(alg, "3m", seed=3, t_max=2400, run_dir=tmp_path / "full", progress=False, **TINY)
     half = train(alg, "3m", seed=3, t_max=1200, run_dir=tmp_path / "half", progress=False, **TINY)

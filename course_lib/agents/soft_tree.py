@@ -156,8 +156,8 @@ class RecurrentTreeCell(nn.Module):
 
     def _split(self, logits: torch.Tensor) -> List[torch.Tensor]:
         H, lead = self.n_trees, logits.shape[:-1]
-        parts = torch.split(logits, [H * 2 ** k for k in range(self.depth)], dim=-1)
-        return [torch.sigmoid(p.reshape(*lead, H, 2 ** k)) for k, p in enumerate(parts)]
+        parts = torch.split(torch.sigmoid(logits), [H * 2 ** k for k in range(self.depth)], dim=-1)
+        return [p.reshape(*lead, H, 2 ** k) for k, p in enumerate(parts)]
 
     def node_probs(self, x: torch.Tensor, h: torch.Tensor) -> List[torch.Tensor]:
         """``x: [..., x_dim]``, ``h: [..., H]`` -> ``d`` tensors ``[..., H, 2^k]``: P(go left) per tree and node."""
@@ -223,10 +223,13 @@ class MIXRTAgent(AgentBase):
         self._check_inputs(inputs, 3)
         B, T = inputs.shape[:2]
         h = self.init_hidden(B, inputs.device) if h0 is None else h0
-        xl = self.cell.x_logits(inputs)  # [B, T, H * (2^d - 1)]
+        cell = self.cell
+        xl = cell.x_logits(inputs)  # [B, T, H * (2^d - 1)]
+        wh = torch.cat([l.weight for l in cell.h_layers], dim=0)  # recurrent weights of all levels, once
+        bh = torch.cat([l.bias for l in cell.h_layers], dim=0)
         hs = []
         for t in range(T):
-            h = self.cell._from_logits(xl[:, t] + self.cell.h_logits(h))
+            h = cell._from_logits(xl[:, t] + F.linear(h, wh, bh))
             hs.append(h)
         hidden = torch.stack(hs, dim=1)
         return self.head(hidden), hidden
