@@ -137,8 +137,7 @@ def test_hard_and_soft_target_updates():
 
 def test_target_updates_counted_in_train_steps():
     """MIXRTs' code copies the targets every 200 *train steps*; the episode count is then ignored."""
-    learner, buf, b = _batch("mixrts", target_update_interval=3)
-    assert learner.config.target_update_every == "train_steps" and learner.config.double_q is False
+    learner, buf, b = _batch("mixrts", target_update_interval=3, target_update_every="train_steps")
     tgt0 = [p.clone() for p in learner.target_mac.parameters()]
     for _ in range(2):
         learner.train(b, episode_num=10**6)  # a huge episode count does not trigger an update
@@ -149,7 +148,7 @@ def test_target_updates_counted_in_train_steps():
     assert (learner.train_steps, learner.last_target_update_step) == (3, 3)
     sd = learner.state_dict()
     assert sd["last_target_update_step"] == 3
-    other, _, _ = _batch("mixrts", target_update_interval=3)
+    other, _, _ = _batch("mixrts", target_update_interval=3, target_update_every="train_steps")
     other.load_state_dict(sd)
     assert other.last_target_update_step == 3
     with pytest.raises(ValueError, match="target_update_every='steps'.*'episodes' or 'train_steps'"):

@@ -38,7 +38,7 @@ def test_pymarl_preset_has_the_published_defaults():
     assert (c.double_q, c.td_lambda, c.n_envs, c.test_interval, c.test_nepisodes, c.t_max) == (True, 0.0, 1, 10_000, 32, 2_050_000)
     q = make_config("qtran", "3m")
     assert (q.mixing_embed_dim, q.opt_loss, q.nopt_min_loss, q.qtran_arch, q.learner) == (64, 1.0, 0.1, "qtran_paper", "qtran_learner")
-    assert q.qtran_v == "hidden"  # QTRAN-base as the MIXRTs authors' code base has it (pymarl's V(s): "state")
+    assert q.qtran_v == "hidden"  # QTRAN-base of the MIXRTs authors' code base (pymarl's V(s): "state")
     assert make_config("iql", "3m").mixer is None and make_config("vdn", "3m").mixer == "vdn"
     # MIXRTs: the authors' defaults, which differ from pymarl's (no double Q, targets every 200 train steps)
     m = make_config("mixrts", "3m", "published")

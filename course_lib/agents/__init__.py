@@ -15,4 +15,5 @@ def make_agent(name: str, *args, **kwargs):
     return cls(*args, **kwargs)
 
 
-__all__ = ["AgentBase", "RNNAgent", "MIXRTAgent", "RecurrentTreeCell", "SoftTree", "leaf_probabilities", "make_agent", "AGENT_REGISTRY"]
+__all__ = ["AgentBase", "RNNAgent", "MIXRTAgent", "RecurrentTreeCell", "SoftTree", "leaf_probabilities", "make_agent",
+           "AGENT_REGISTRY"]

@@ -1,7 +1,8 @@
 """Mixing networks for value decomposition. ``make_mixer(name, n_agents, state_dim, **kw)``.
 
 Names: ``"vdn"`` (sum), ``"qmix"`` (monotonic hypernetwork mixer), ``"qtran"`` (QTRAN-base joint Q and V;
-needs ``n_actions`` and ``rnn_hidden_dim``), ``"mixing_tree"`` (MIXRTs' soft-tree mixer, ``Q_tot = sum_i W_i Q_i``). ``None`` or ``"none"`` means no mixer (IQL) and returns None.
+needs ``n_actions`` and ``rnn_hidden_dim``), ``"mixing_tree"`` (MIXRTs' soft-tree mixer,
+``Q_tot = sum_i W_i Q_i``). ``None`` or ``"none"`` means no mixer (IQL) and returns None.
 """
 from __future__ import annotations
 
