@@ -4,11 +4,13 @@ One dataclass per algorithm, all sharing :class:`BaseConfig`. The field defaults
 ones: pymarl's (``src/config/default.yaml`` and ``algs/*.yaml``) for IQL/VDN/QMIX/QTRAN, the MIXRTs
 authors' code for MIXRTs. Two presets:
 
-- ``"pymarl"``: the published defaults, unchanged (RMSprop 5e-4, one-step targets, 1 environment,
-  batch 32 episodes, epsilon annealed over 50k steps).
+- ``"pymarl"`` (synonym ``"published"``): the published defaults, unchanged (RMSprop 5e-4, one-step
+  targets, 1 environment, batch 32 episodes, epsilon annealed over 50k steps; MIXRTs: no double Q and
+  target copies every 200 train steps).
 - ``"fast"``: pymarl2's implementation tricks switched on and sized for a 2-core CPU: Adam lr 1e-3,
   TD(lambda) with lambda 0.6, 8 parallel environments, a bigger batch, a shorter epsilon anneal and
-  more frequent evaluation (QMIX also gets two-layer hypernetworks, as in pymarl2).
+  more frequent evaluation (QMIX also gets two-layer hypernetworks, as in pymarl2; MIXRTs gets double Q
+  and target copies every 200 episodes like the others).
 
 ``make_config(alg, map_name, preset, **overrides)`` builds one; an unknown override raises a
 ``TypeError`` that lists the valid fields.

@@ -215,7 +215,8 @@ def episode_importance(run_or_mac, map_name: str, seed: int = 0, mixer=None, max
 # pictures
 # --------------------------------------------------------------------------------------------------------
 def plot_node_weight_heatmap(cell, feature_names: Optional[Sequence[str]] = None, depth: Optional[int] = None,
-                             trees: Optional[Sequence[int]] = None, ax=None, max_trees: int = 8):
+                             trees: Optional[Sequence[int]] = None, ax=None, max_trees: int = 8,
+                             select: Optional[Sequence[str]] = None):
     """Heatmap of the inner nodes' input weights over named features, one row per node of one level.
 
     Args:
@@ -225,6 +226,7 @@ def plot_node_weight_heatmap(cell, feature_names: Optional[Sequence[str]] = None
         depth: the level to draw (0 = roots); None draws every level in its own panel.
         trees: which trees to draw (default: the first ``max_trees``).
         ax: a matplotlib axis (only when ``depth`` is given).
+        select: only these features (names from ``feature_names``), e.g. the health features on a big map.
     Returns:
         the matplotlib figure. Row ``"t{j}.n{n}"`` is node ``n`` of tree ``j`` (children of ``n``: ``2n``, ``2n+1``).
     """
@@ -234,6 +236,13 @@ def plot_node_weight_heatmap(cell, feature_names: Optional[Sequence[str]] = None
     names = [str(i) for i in range(cell.x_dim)] if feature_names is None else list(feature_names)
     if len(names) > cell.x_dim:
         raise ValueError(f"{len(names)} feature names for a cell with x_dim={cell.x_dim}")
+    cols = list(range(len(names)))
+    if select is not None:
+        missing = [f for f in select if f not in names]
+        if missing:
+            raise ValueError(f"unknown feature(s) {missing}; known: {names}")
+        cols = [names.index(f) for f in select]
+        names = list(select)
     trees = list(range(min(max_trees, cell.n_trees))) if trees is None else list(trees)
     bad = [j for j in trees if not 0 <= j < cell.n_trees]
     if bad:
@@ -243,14 +252,15 @@ def plot_node_weight_heatmap(cell, feature_names: Optional[Sequence[str]] = None
         raise ValueError("ax can only be given together with one depth")
     if ax is None:
         heights = [len(trees) * 2 ** k for k in depths]
-        fig, axes = plt.subplots(len(depths), 1, figsize=(max(6, 0.18 * len(names) + 2), 1.5 + 0.16 * sum(heights)),
+        fig, axes = plt.subplots(len(depths), 1, figsize=(min(20, max(6, 0.18 * len(names) + 2)),
+                                                          1.5 + 0.16 * sum(heights)),
                                  gridspec_kw={"height_ratios": heights}, squeeze=False)
         axes = axes[:, 0]
     else:
         fig, axes = ax.figure, [ax]
     with torch.no_grad():
         for a, k in zip(axes, depths):
-            w = cell.inner_weights(k)[trees][:, :, :len(names)].reshape(-1, len(names)).cpu().numpy()
+            w = cell.inner_weights(k)[trees][:, :, cols].reshape(-1, len(names)).cpu().numpy()
             lim = float(np.abs(w).max()) or 1.0
             im = a.imshow(w, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
             a.set_yticks(range(w.shape[0]))
@@ -283,7 +293,8 @@ def plot_importance_curves(result: Dict[str, Any], features: Union[str, Sequence
         raise ValueError(f"unknown feature(s) {missing}; this map's observation features are {names}")
     imp, alive = result["importance"], result["alive"]
     agents = range(imp.shape[1]) if agents is None else agents
-    if ax is None:
+    own = ax is None
+    if own:
         _, ax = plt.subplots(figsize=(7, 3.5))
     t = np.arange(imp.shape[0])
     for f in feats:
@@ -298,6 +309,8 @@ def plot_importance_curves(result: Dict[str, Any], features: Union[str, Sequence
     ax.set_ylabel("importance" if len(feats) > 1 else f"importance of {feats[0]}")
     ax.set_title(f"{result['map_name']}: feature importance per agent (dotted: dead)", fontsize=9)
     ax.legend(fontsize=7, ncol=2)
+    if own:
+        ax.figure.tight_layout()
     return ax
 
 

@@ -73,6 +73,10 @@ def test_pictures(run):
     names = res["feature_names"]
     fig = plot_node_weight_heatmap(run.mac, names, depth=2, trees=[0, 1])
     assert len(fig.axes[0].get_yticklabels()) == 2 * 4 and len(fig.axes[0].get_xticklabels()) == 30
+    fig_sel = plot_node_weight_heatmap(run.mac, names, depth=0, select=["own_health", "enemy_0_health"])
+    assert [t.get_text() for t in fig_sel.axes[0].get_xticklabels()] == ["own_health", "enemy_0_health"]
+    w = run.mac.agent.cell.inner_weights(0)[:8, 0, 29].detach().numpy()  # own_health is feature 29 on 3m
+    assert np.allclose(fig_sel.axes[0].images[0].get_array()[:, 0], w)
     fig_all = plot_node_weight_heatmap(run.mac.agent.cell, names)
     assert len([a for a in fig_all.axes if a.get_title()]) == 3
     ax = plot_importance_curves(res, "own_health")
