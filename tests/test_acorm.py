@@ -206,7 +206,8 @@ def test_published_defaults_and_fast_preset():
     assert (c.cl_lr, c.ae_lr, c.pretrain_ae_steps, c.pretrain_cl_steps, c.lr_decay, c.lr_decay_every) == (8e-4, 1e-3, 120, 100, 0.98, 500)
     assert (c.use_contrastive, c.use_attention, c.grad_norm_clip, c.gamma, c.n_envs) == (True, True, 10.0, 0.99, 1)
     f = make_config("acorm", "3m", "fast")
-    assert (f.optimizer, f.lr, f.n_envs, f.batch_size, f.td_lambda) == ("adam", 1e-3, 8, 64, 0.0)
+    assert (f.optimizer, f.lr, f.n_envs, f.batch_size, f.td_lambda) == ("adam", 1e-3, 8, 64, 0.6)
+    assert f.target_update_tau == f.role_tau == pytest.approx(1 - 0.995 ** 8, abs=1e-3)
     assert f.cl_interval < c.cl_interval and f.pretrain_ae_steps < c.pretrain_ae_steps
 
 
@@ -324,3 +325,37 @@ def test_learner_state_is_weights_only_safe_and_restores_exactly():
         for k in x:
             assert (math.isnan(x[k]) and math.isnan(y[k])) or x[k] == y[k], k
     assert torch.equal(learner.W, other.W)
+
+
+# ------------------------------------------------------------------------------------------------- viz
+def test_collect_episode_and_pictures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from course_lib.envs import BatchedSMAC
+    from course_lib.train import build_networks
+    from course_lib.viz.acorm import animate_clusters, collect_episode, plot_attention_heads, plot_tsne_roles
+
+    torch.manual_seed(0)
+    env = BatchedSMAC("3m", 1, device="cpu", seed=0)
+    sizes = {"n_agents": env.n_agents, "n_actions": env.n_actions, "obs_dim": env.obs_dim, "state_dim": env.state_dim}
+    mac, mixer = build_networks(make_config("acorm", "3m"), sizes)
+    ep = collect_episode(mac, mixer, "3m", seed=3)
+    T = ep["length"]
+    assert T > 0 and len(ep["snapshots"]) == T + 1
+    assert ep["embeddings"].shape == (T, 3, 128) and ep["roles"].shape == (T, 3, 64) and ep["clusters"].shape == (T, 3)
+    assert ep["attention"].shape == (T, 4, 3, 3) and torch.allclose(ep["attention"].sum(-1), torch.ones(T, 4, 3))
+    again = collect_episode(mac, mixer, "3m", seed=3)
+    assert torch.equal(again["clusters"], ep["clusters"]) and again["return"] == ep["return"]
+    fig, axes, coords = plot_tsne_roles(ep["embeddings"].reshape(-1, 128), ep["roles"].reshape(-1, 64),
+                                        ep["clusters"].reshape(-1))
+    assert coords["embeddings"].shape == (3 * T, 2) and len(axes) == 2
+    fig2, axes2 = plot_attention_heads(ep["attention"], times=(0, 1, 10_000))
+    assert len(axes2) == 3 and "episode ended" in axes2[2].get_title()
+    assert axes2[0].images[0].get_array().shape == (4, 3)  # rows = heads, columns = agents
+    html = animate_clusters(ep["snapshots"], ep["clusters"], max_frames=3)
+    assert "<script" in html.data
+    with pytest.raises(ValueError, match="needs an ACORM run or controller"):
+        collect_episode(MultiAgentController(3, 9, 30), None, "3m")
+    with pytest.raises(ValueError, match="same length"):
+        plot_tsne_roles(torch.zeros(6, 4), torch.zeros(5, 4), torch.zeros(6))
