@@ -207,7 +207,7 @@ def test_published_defaults_and_fast_preset():
     assert (c.use_contrastive, c.use_attention, c.grad_norm_clip, c.gamma, c.n_envs) == (True, True, 10.0, 0.99, 1)
     f = make_config("acorm", "3m", "fast")
     assert (f.optimizer, f.lr, f.n_envs, f.batch_size, f.td_lambda) == ("adam", 1e-3, 8, 64, 0.6)
-    assert f.target_update_tau == f.role_tau == pytest.approx(1 - 0.995 ** 8, abs=1e-3)
+    assert f.target_update_tau == pytest.approx(1 - 0.995 ** 8, abs=1e-3) and f.role_tau == 0.005
     assert f.cl_interval < c.cl_interval and f.pretrain_ae_steps < c.pretrain_ae_steps
 
 
@@ -359,3 +359,38 @@ def test_collect_episode_and_pictures():
         collect_episode(MultiAgentController(3, 9, 30), None, "3m")
     with pytest.raises(ValueError, match="same length"):
         plot_tsne_roles(torch.zeros(6, 4), torch.zeros(5, 4), torch.zeros(6))
+
+
+# --------------------------------------------------------------------------------------------- training
+TINY = dict(preset="fast", n_envs=4, batch_size=8, test_nepisodes=4, test_interval=600, checkpoint_interval=10**9,
+            pretrain_ae_steps=3, pretrain_cl_steps=2, cl_interval=3, lr_decay_every=4)
+
+
+def _params(run):
+    L = run.learner
+    sd = {f"mac.{k}": v for k, v in L.mac.state_dict().items()}
+    sd.update({f"mixer.{k}": v for k, v in L.mixer.state_dict().items()})
+    sd.update({f"key.{k}": v for k, v in L.key_encoder.state_dict().items()})
+    sd.update({f"decoder.{k}": v for k, v in L.decoder.state_dict().items()})
+    sd["W"] = L.W.detach()
+    return sd
+
+
+def test_train_acorm_runs_and_resume_is_bit_identical(tmp_path):
+    from course_lib import train
+
+    full = train("acorm", "3m", seed=3, t_max=2400, run_dir=tmp_path / "full", progress=False, **TINY)
+    half = train("acorm", "3m", seed=3, t_max=1200, run_dir=tmp_path / "half", progress=False, **TINY)
+    assert half.learner.rl_steps > 0 and half.learner.cl_updates > 2  # the cut falls inside the RL phase
+    assert full.learner.rl_steps > half.learner.rl_steps + 4
+    resumed = train("acorm", "3m", t_max=2400, run_dir=tmp_path / "half", resume=True, progress=False)
+    assert resumed.final["env_steps"] == full.final["env_steps"]
+    a, b = _params(full), _params(resumed)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), f"{k} differs after resume"
+    assert resumed.learner.cl_history == full.learner.cl_history
+    assert resumed.learner.optimizer.param_groups[0]["lr"] == full.learner.optimizer.param_groups[0]["lr"] < 1e-3
+    h = _params(half)
+    assert any(not torch.equal(h[k], a[k]) for k in a)
+    assert list(full.curves["env_steps"]) == list(resumed.curves["env_steps"])
