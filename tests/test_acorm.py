@@ -250,8 +250,9 @@ def _tiny_learner(**over):
     from course_lib.train import build_networks
 
     torch.manual_seed(0)
-    cfg = make_config("acorm", "3m", "fast", pretrain_ae_steps=2, pretrain_cl_steps=2, cl_interval=2, batch_size=4,
-                      **over)
+    kw = dict(pretrain_ae_steps=2, pretrain_cl_steps=2, cl_interval=2, batch_size=4)
+    kw.update(over)
+    cfg = make_config("acorm", "3m", "fast", **kw)
     env = BatchedSMAC("3m", 4, device="cpu", seed=0, auto_reset=False)
     sizes = {"n_agents": env.n_agents, "n_actions": env.n_actions, "obs_dim": env.obs_dim, "state_dim": env.state_dim}
     mac, mixer = build_networks(cfg, sizes)
@@ -394,3 +395,21 @@ def test_train_acorm_runs_and_resume_is_bit_identical(tmp_path):
     h = _params(half)
     assert any(not torch.equal(h[k], a[k]) for k in a)
     assert list(full.curves["env_steps"]) == list(resumed.curves["env_steps"])
+
+
+def test_td_gradient_reaches_the_roles_through_the_q_network_only():
+    learner, buf = _tiny_learner(pretrain_ae_steps=0, pretrain_cl_steps=0)
+    batch = buf.sample(4)
+    out = learner.loss(batch)
+    out["loss"].backward()
+    role_grad = [p.grad for p in learner.agent.role_encoder.parameters()]
+    assert all(g is not None and g.abs().sum() > 0 for g in role_grad)  # via the Q-network's input
+    # the mixer alone (Q-values and states fixed) gives the roles no gradient
+    learner.agent.zero_grad(set_to_none=True)
+    q, h = learner.mac.unroll(batch.obs, batch.actions)
+    learner._mix(learner.mixer, q.max(-1).values.detach(), batch.state, h).sum().backward()
+    assert all(p.grad is None for p in learner.agent.role_encoder.parameters())
+    learner.config.mixer_role_grad = True
+    q, h = learner.mac.unroll(batch.obs, batch.actions)
+    learner._mix(learner.mixer, q.max(-1).values.detach(), batch.state, h).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in learner.agent.role_encoder.parameters())

@@ -13,7 +13,11 @@ env-step budget, which the released code does not do):
    attention mixer. Its gradient reaches the Q-network and the mixer (Adam ``lr``) *and* the agent embedding
    and role encoder (a second Adam, same ``lr``); both learning rates decay by ``lr_decay`` every
    ``lr_decay_every`` RL steps; the gradient norm of everything is clipped together. Every ``cl_interval`` RL
-   steps a contrastive update follows.
+   steps a contrastive update follows. The TD gradient reaches the roles through the Q-network's input only:
+   the mixer reads them detached (``mixer_role_grad=False``), as the authors' ACORM-MAPPO critic does
+   (``role_embeddings.detach()`` into its attention); the spec does not say which the QMIX variant does. In our
+   3m runs with the gradient flowing from the attention mixer into the role encoder as well, the TD loss grew
+   from 0.04 to above 1 once contrastive updates started and the win rate stalled; detached, it stayed at 0.04.
 
 A **contrastive update**: agent embeddings of every (episode, step) of the batch, detached; K-means with
 ``cluster_num`` clusters over the N agents of each (episode, step), all at once
@@ -171,6 +175,12 @@ class ACORMLearner(QLearner):
         self.last_ae_loss = v
         self.ae_history.append((self.train_steps, v))
         return v
+
+    def mixer_extra_inputs(self, extras: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """The roles the mixer reads: detached unless ``config.mixer_role_grad`` (see the module docstring)."""
+        if getattr(self.config, "mixer_role_grad", False):
+            return extras
+        return {k: v.detach() for k, v in extras.items()}
 
     def td_update(self, batch: EpisodeBatch) -> Dict[str, float]:
         """One TD step on both TD optimisers and the lr schedule (the caller does the soft target update)."""
