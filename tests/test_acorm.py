@@ -413,3 +413,26 @@ def test_td_gradient_reaches_the_roles_through_the_q_network_only():
     q, h = learner.mac.unroll(batch.obs, batch.actions)
     learner._mix(learner.mixer, q.max(-1).values.detach(), batch.state, h).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in learner.agent.role_encoder.parameters())
+
+
+def test_ci_sized_acorm_run_on_3m_learns_and_its_contrastive_loss_decreases(tmp_path):
+    """About a minute on one core. Fast preset; K = 2 because on 3m (N = 3) the published K = 3 puts every agent
+    in its own cluster (no positive pair but the anchor itself); shorter pre-training and epsilon schedule."""
+    from course_lib import evaluate, train
+    from course_lib.envs import BatchedSMAC
+    from course_lib.runners import EpisodeRunner
+
+    env = BatchedSMAC("3m", 32, device="cpu", seed=11, auto_reset=False)
+    random_policy = EpisodeRunner(env, MultiAgentController(env.n_agents, env.n_actions, env.obs_dim), None,
+                                  seed=0).collect(64, epsilon=1.0)
+    run = train("acorm", "3m", preset="fast", seed=1, t_max=12_000, run_dir=tmp_path / "r", progress=False,
+                cluster_num=2, pretrain_ae_steps=10, pretrain_cl_steps=10, cl_interval=5, epsilon_anneal_time=10_000)
+    L = run.learner
+    assert L.rl_steps > 20 and L.cl_updates >= 14 and L.ae_steps == 10
+    ae = [v for _, v in L.ae_history]
+    assert ae[-1] < ae[0]
+    cl = [v for _, v in L.cl_history]
+    assert np.mean(cl[-3:]) < np.mean(cl[:3]), cl
+    res = evaluate(run, n_episodes=64, seed=4242, device="cpu")
+    assert random_policy.win_rate <= 0.1
+    assert res["win_rate"] >= random_policy.win_rate + 0.3, (res, run.curves)
