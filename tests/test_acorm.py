@@ -425,14 +425,16 @@ def test_ci_sized_acorm_run_on_3m_learns_and_its_contrastive_loss_decreases(tmp_
     env = BatchedSMAC("3m", 32, device="cpu", seed=11, auto_reset=False)
     random_policy = EpisodeRunner(env, MultiAgentController(env.n_agents, env.n_actions, env.obs_dim), None,
                                   seed=0).collect(64, epsilon=1.0)
-    run = train("acorm", "3m", preset="fast", seed=1, t_max=12_000, run_dir=tmp_path / "r", progress=False,
+    run = train("acorm", "3m", preset="fast", seed=1, t_max=16_000, run_dir=tmp_path / "r", progress=False,
                 cluster_num=2, pretrain_ae_steps=10, pretrain_cl_steps=10, cl_interval=5, epsilon_anneal_time=10_000)
     L = run.learner
-    assert L.rl_steps > 20 and L.cl_updates >= 14 and L.ae_steps == 10
+    assert L.rl_steps > 30 and L.cl_updates >= 16 and L.ae_steps == 10
     ae = [v for _, v in L.ae_history]
-    assert ae[-1] < ae[0]
-    cl = [v for _, v in L.cl_history]
-    assert np.mean(cl[-3:]) < np.mean(cl[:3]), cl
+    assert ae[-1] < 0.7 * ae[0]
+    # the contrastive loss decreases while it is the only objective (pre-training on fresh batches); in the RL
+    # phase the TD loss moves the role encoder too and the loss can rise again (see the learner's docstring)
+    cl_pre = [v for _, v in L.cl_history[:10]]
+    assert np.mean(cl_pre[-3:]) < np.mean(cl_pre[:3]), cl_pre
     res = evaluate(run, n_episodes=64, seed=4242, device="cpu")
     assert random_policy.win_rate <= 0.1
     assert res["win_rate"] >= random_policy.win_rate + 0.3, (res, run.curves)
