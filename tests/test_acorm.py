@@ -288,12 +288,12 @@ def test_learner_phases_optimisers_and_the_detached_key_encoder():
 
 
 def test_autoencoder_and_contrastive_losses_decrease_on_a_fixed_batch():
-    learner, buf = _tiny_learner()
+    learner, buf = _tiny_learner(role_tau=1e-6)  # keys (almost) frozen: the loss of the queries and W alone
     batch = buf.sample(4)
     ae = [learner.autoencoder_update(batch) for _ in range(30)]
     assert ae[-1] < 0.5 * ae[0]
-    cl = [learner.contrastive_update(batch) for _ in range(30)]
-    assert cl[-1] < cl[0]
+    cl = [learner.contrastive_update(batch) for _ in range(20)]
+    assert all(b <= a + 1e-6 for a, b in zip(cl, cl[1:])) and cl[-1] < cl[0], cl
 
 
 def test_lr_decays_and_ablation_without_contrastive_loss():

@@ -27,6 +27,13 @@ Adam ``cl_lr`` over the role encoder and ``W`` (64 x 64, initialised uniform in 
 update the key encoder follows the role encoder by EMA with ``role_tau`` (MoCo-style: the momentum encoder
 moves once per contrastive step, so its lag is counted in contrastive updates, whatever the preset).
 
+Behaviour to know when reading the contrastive-loss curve (measured on 3m and 2s3z, published design kept):
+roles are sigmoid outputs in (0, 1) and ``W`` starts uniform in [0, 1), so every score ``q^T W k`` is about 400
+while the scores of one anchor differ by about 0.1; one Adam step (lr 8e-4 on every entry of ``W``) moves the
+scores by up to ~0.8. On fresh batches the loss therefore falls for the first 10-20 contrastive steps and then
+drifts up as the common scale grows; in the RL phase the TD gradient through the Q-network also moves the
+role encoder and the loss can rise further. Nothing here normalises or adds a temperature, as in the spec.
+
 Deviation from the released code (a bug there, the paper's intent here): the released code calls
 ``.detach()`` on the keys without assigning the result, so the keys stay attached to the graph. A momentum
 encoder must not be trained by the loss: here the keys are computed under ``torch.no_grad()`` and the key
