@@ -1,13 +1,14 @@
 """Agent networks. ``make_agent(name, ...)`` builds one from the registry."""
 from .base import AgentBase
+from .acorm import ACORMAgent
 from .rnn import RNNAgent
 from .soft_tree import MIXRTAgent, RecurrentTreeCell, SoftTree, leaf_probabilities
 
-AGENT_REGISTRY = {"rnn": RNNAgent, "mixrt": MIXRTAgent}
+AGENT_REGISTRY = {"rnn": RNNAgent, "mixrt": MIXRTAgent, "acorm": ACORMAgent}
 
 
 def make_agent(name: str, *args, **kwargs):
-    """Build an agent network by registry name (known: ``rnn``, ``mixrt``)."""
+    """Build an agent network by registry name (known: ``rnn``, ``mixrt``, ``acorm``)."""
     try:
         cls = AGENT_REGISTRY[name]
     except KeyError:
@@ -15,5 +16,5 @@ def make_agent(name: str, *args, **kwargs):
     return cls(*args, **kwargs)
 
 
-__all__ = ["AgentBase", "RNNAgent", "MIXRTAgent", "RecurrentTreeCell", "SoftTree", "leaf_probabilities", "make_agent",
+__all__ = ["AgentBase", "RNNAgent", "ACORMAgent", "MIXRTAgent", "RecurrentTreeCell", "SoftTree", "leaf_probabilities", "make_agent",
            "AGENT_REGISTRY"]
