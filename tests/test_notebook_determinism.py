@@ -53,7 +53,8 @@ def test_timing_tail_is_what_the_comparison_removes():
 @pytest.mark.skipif(not NOTEBOOK.exists(), reason="solutions/04 not present")
 def test_same_outputs_with_and_without_a_cpu_burner(monkeypatch):
     monkeypatch.setenv("COURSE_QUICK", "1")          # the kernel inherits the environment
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # course_lib chooses the thread count itself
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
     monkeypatch.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     monkeypatch.delenv("MPLBACKEND", raising=False)
     quiet = _execute(NOTEBOOK)
@@ -64,6 +65,11 @@ def test_same_outputs_with_and_without_a_cpu_burner(monkeypatch):
         burner.kill()
         burner.wait()
     assert any("Run(alg='iql'" in text for _, text in quiet), "the training cell ran and printed its Run"
-    assert len(quiet) == len(busy)
+    if len(quiet) != len(busy):
+        import difflib
+
+        diff = "\n".join(difflib.unified_diff([f"{i}: {t!r}" for i, t in quiet], [f"{i}: {t!r}" for i, t in busy],
+                                               "idle", "busy", lineterm=""))
+        pytest.fail(f"{len(quiet)} outputs idle, {len(busy)} under load:\n{diff}")
     for (i, a), (j, b) in zip(quiet, busy):
         assert (i, a) == (j, b), f"cell {i} differs under load:\n--- idle ---\n{a}\n--- busy ---\n{b}"
