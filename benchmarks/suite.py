@@ -245,6 +245,7 @@ def record(root: Path, spec: RunSpec, result: Dict[str, Any], files: Optional[Di
         if not (p.exists() and p.read_bytes() == data):
             atomic_write_bytes(p, data)
     atomic_write_text(d / "result.json", json.dumps(result, indent=2))
+    (d / "worker.pid").unlink(missing_ok=True)
     with open(Path(root) / "events.jsonl", "a") as f:
         f.write(json.dumps({"run": spec.key, "final_win_rate": result["final_win_rate"],
                             "finished_at": result["finished_at"]}) + "\n")
@@ -509,6 +510,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--test-episodes", type=int, help="greedy episodes per evaluation (config override)")
     p.add_argument("--checkpoint-interval", type=int, default=50_000,
                    help="env steps between checkpoints (default 50k: at most that much is redone after kill -9)")
+    p.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
+                   help="config overrides for new runs, e.g. --set batch_size=32 (recorded in result.json)")
     p.add_argument("--readme", type=Path, help="copy summary.md into this README between its markers")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-plot", action="store_true")
@@ -521,7 +524,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if a.seeds <= 0 and not a.seed_list:
         raise SystemExit(f"--seeds {a.seeds}: must be at least 1")
     seeds = a.seed_list or list(range(a.seeds))
-    ov: Dict[str, Any] = {}
+    from course_lib.train import _parse_overrides
+
+    ov: Dict[str, Any] = _parse_overrides(a.set)
     for name, val in (("test_interval", a.test_interval), ("test_nepisodes", a.test_episodes),
                       ("checkpoint_interval", a.checkpoint_interval)):
         if val is not None:
