@@ -184,12 +184,16 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 def _compact_checkpoint(path: Path) -> None:
-    """Drop the replay buffer from a finished run's checkpoint (networks, optimiser and curves stay)."""
+    """Drop the replay buffer and the training games from a finished run's checkpoint (networks, optimiser,
+    counters and curves stay; ``train(..., resume=True)`` still opens it, ``evaluate`` plays it)."""
     from course_lib.checkpoints import safe_load, safe_save
 
     ckpt = safe_load(path, map_location="cpu")
-    if ckpt.get("buffer") is not None:
+    runner = ckpt.get("runner") or {}
+    if ckpt.get("buffer") is not None or runner.get("started"):
         ckpt["buffer"] = None
+        # the training games are not needed any more (the run is over): keep counters and generator only
+        ckpt["runner"] = {k: runner[k] for k in ("t_env", "episodes", "generator")} | {"started": False}
         safe_save(ckpt, path)
 
 

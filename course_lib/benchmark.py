@@ -32,10 +32,11 @@ import pandas as pd
 
 __all__ = ["FORMAT", "BenchmarkFormatError", "DEFAULT_ROOT", "atomic_write_text", "atomic_write_bytes",
            "read_result", "load_results", "load_curves", "first_reach", "summarise", "summary_markdown",
-           "plot_curves_grid", "check_format", "README_START", "README_END", "readme_table", "update_readme"]
+           "plot_curves_grid", "check_format", "load_suite", "REPO_ROOT", "README_START", "README_END", "readme_table", "update_readme"]
 
 FORMAT = "marl-course.benchmark/1"
-DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "assets" / "benchmark"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ROOT = REPO_ROOT / "assets" / "benchmark"
 README_START = "<!-- benchmark-summary:start -->"
 README_END = "<!-- benchmark-summary:end -->"
 PathLike = Union[str, Path]
@@ -43,6 +44,24 @@ PathLike = Union[str, Path]
 
 class BenchmarkFormatError(RuntimeError):
     """``assets/benchmark`` (or one of its files) was written by an incompatible version of the suite."""
+
+
+def load_suite():
+    """Import ``benchmarks/suite.py`` of this repository as a module (it is a script, not part of the package),
+    e.g. to run a small sweep from a notebook: ``load_suite().run_suite(["vdn"], ["3m"], [0], t_max=2000, root=...)``."""
+    import importlib.util
+    import sys
+
+    path = REPO_ROOT / "benchmarks" / "suite.py"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: load_suite needs the course repository, not only course_lib")
+    if "benchmark_suite" in sys.modules:
+        return sys.modules["benchmark_suite"]
+    spec = importlib.util.spec_from_file_location("benchmark_suite", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["benchmark_suite"] = mod  # dataclasses and Ray's pickling look the module up by name
+    spec.loader.exec_module(mod)
+    return mod
 
 
 # ----------------------------------------------------------------------------------------------------

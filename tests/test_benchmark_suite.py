@@ -1,7 +1,6 @@
 """benchmarks/suite.py: files it writes, resume after Ctrl-C and kill -9, exactly-once results, bad input,
 Ray (skipped without ray), and the README table equal to assets/benchmark/summary.md."""
 import hashlib
-import importlib.util
 import json
 import os
 import signal
@@ -21,15 +20,7 @@ from course_lib.config import list_algs
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_suite():
-    spec = importlib.util.spec_from_file_location("benchmark_suite", ROOT / "benchmarks" / "suite.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["benchmark_suite"] = mod  # dataclasses (and Ray's pickling) look the module up by name
-    spec.loader.exec_module(mod)
-    return mod
-
-
-S = _load_suite()
+S = B.load_suite()
 # Tiny runs: training starts after the first iteration (batch of 8 episodes), checkpoints every 200 steps.
 TINY = dict(test_interval=300, test_nepisodes=4, checkpoint_interval=200, batch_size=8)
 CLI_TINY = ["--test-interval", "300", "--test-episodes", "4", "--checkpoint-interval", "200", "--no-progress",
