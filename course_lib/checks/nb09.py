@@ -40,8 +40,10 @@ def check_steps_to(fn) -> None:
             fail_unless(got is None, "9.1", f"the curve {list(curves['test_win_rate'])} never reaches {target}: "
                                             f"return None (not {got!r}), so that a table can say 'not reached'")
             continue
+        exact = bool((curves["test_win_rate"] == target).any())
         fail_unless(got is not None and not (isinstance(got, float) and math.isnan(got)), "9.1",
-                    f"the curve {list(curves['test_win_rate'])} reaches {target}; expected {want}, got {got!r}")
+                    f"the curve {list(curves['test_win_rate'])} reaches {target}; expected {want}, got {got!r}"
+                    + (": a win rate exactly equal to the target counts as reaching it (use >=)" if exact else ""))
         if int(got) == int(curves["env_steps"].iloc[-1]) and want != got:
             hint = "return the FIRST evaluation at or above the target, not the last one"
         elif int(got) in list(curves.loc[curves["test_win_rate"] > target, "env_steps"]) and want != got:
