@@ -208,6 +208,8 @@ def train_run(spec: RunSpec, root: Path, device: str = "cpu", progress: bool = T
 
     d = spec.run_dir(root)
     d.mkdir(parents=True, exist_ok=True)
+    for stray in [*d.glob(".*.tmp"), d / (CHECKPOINT_NAME + ".tmp")]:  # half-written files of a killed run
+        stray.unlink(missing_ok=True)
     if (d / CHECKPOINT_NAME).exists():
         run = train(spec.method, spec.map_name, t_max=spec.t_max, device=device, run_dir=d, resume=True,
                     progress=progress)

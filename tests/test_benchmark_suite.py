@@ -153,9 +153,11 @@ def test_killed_suite_continues_from_the_checkpoint_with_the_same_numbers(tmp_pa
         assert "rerun the same command" in out and "Checkpoint saved" in out
     # not finished: no result.json, and no temp file counts as one
     assert not (run / "result.json").exists()
+    (run / ".result.json.k1ll3d.tmp").write_text('{"format": "marl-course.bench')  # as a kill mid-write leaves it
     assert B.load_results(root).empty
     S.run_suite(["vdn"], ["3m"], [1], t_max=1200, root=root, overrides=dict(TINY), progress=False, plot=False)
     assert _events(root) == ["3m/vdn/seed1"]
+    assert not list(run.glob("*.tmp")) and not list(run.glob(".*.tmp"))
     pd.testing.assert_frame_equal(_curves(root, "3m/vdn/seed1"), _curves(reference, "3m/vdn/seed1"))
     a, b = B.read_result(run / "result.json"), B.read_result(reference / "3m/vdn/seed1/result.json")
     for k in ("final_win_rate", "best_win_rate", "env_steps", "steps_to_50", "parameters"):
