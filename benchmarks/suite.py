@@ -48,8 +48,10 @@ trains in the run's folder under ``--root`` (so on a cluster a shared file syste
 machines; without one a lost run restarts on another node) and returns its result *and its files*; the
 driver alone writes them into ``--root`` as each task finishes (``ray.wait``), result last. One writer means
 every result arrives exactly once even when Ray retries a task whose worker died (``max_retries``): the
-retried task resumes from the checkpoint and returns the same numbers. Workers need ``course_lib`` importable:
-the same checkout at the same path (the driver passes its ``PYTHONPATH``), or ``pip install -e .`` on every node.
+retried task resumes from the checkpoint and returns the same numbers. Progress with Ray: the overall bar
+(runs done / total, ETA) on the driver; the workers train without bars (their output is in Ray's logs).
+Workers need ``course_lib`` importable: the same checkout at the same path (the driver passes its
+``PYTHONPATH``), or ``pip install -e .`` on every node.
 """
 from __future__ import annotations
 
@@ -497,7 +499,7 @@ def run_suite(methods: Optional[Sequence[str]] = None, maps: Optional[Sequence[s
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--methods", nargs="+", help=f"default: {' '.join(DEFAULT_METHODS)} (those registered)")
     p.add_argument("--maps", nargs="+", help=f"default: {' '.join(DEFAULT_MAPS)}")

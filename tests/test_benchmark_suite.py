@@ -1,6 +1,7 @@
 """benchmarks/suite.py: files it writes, resume after Ctrl-C and kill -9, exactly-once results, bad input,
 Ray (skipped without ray), and the README table equal to assets/benchmark/summary.md."""
 import hashlib
+import importlib.util
 import json
 import os
 import signal
@@ -226,8 +227,10 @@ def test_default_methods_skip_the_unregistered_ones_with_a_note(capsys):
 # ----------------------------------------------------------------------------------------------------
 # Ray
 # ----------------------------------------------------------------------------------------------------
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                    reason="ray is optional (pip install -r requirements-cluster.txt)")
 def test_ray_sweep_with_a_killed_worker_gives_each_result_once_and_the_local_numbers(tmp_path, reference):
-    ray = pytest.importorskip("ray", reason="ray is optional (pip install -r requirements-cluster.txt)")
+    import ray
     root = tmp_path / "ray"
     pypath = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": pypath,
