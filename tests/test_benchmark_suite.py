@@ -190,6 +190,9 @@ def test_bad_input_is_named_and_nothing_saved_is_lost(reference, tmp_path, monke
         port = s.getsockname()[1]
     with pytest.raises(ConnectionError, match=rf"127\.0\.0\.1:{port}"):
         S.check_ray_address(f"127.0.0.1:{port}", timeout=2)
+    if importlib.util.find_spec("ray") is not None:  # the whole suite stops before it writes anything
+        with pytest.raises(ConnectionError, match=rf"cannot reach the Ray cluster at '127\.0\.0\.1:{port}'"):
+            S.run_suite(["vdn"], ["3m"], [0, 1], t_max=1200, ray=f"127.0.0.1:{port}", **kw)
     # --ray without ray installed
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match="requirements-cluster.txt"):
