@@ -181,6 +181,24 @@ def make_specs(methods: Sequence[str], maps: Sequence[str], seeds: Sequence[int]
 # ----------------------------------------------------------------------------------------------------
 # one run
 # ----------------------------------------------------------------------------------------------------
+def check_unfinished(spec: RunSpec, root: Path) -> None:
+    """An unfinished run continues with the config it started with: refuse (naming both values) when this
+    call asks for another preset or other config overrides, instead of mixing settings in one run."""
+    d = spec.run_dir(root)
+    if not (d / "checkpoint.pt").exists() or not (d / "config.json").exists():
+        return
+    try:
+        cfg = json.loads((d / "config.json").read_text())["config"]
+    except (ValueError, KeyError):
+        return  # unreadable: the checkpoint's own config is used when it resumes
+    wanted = {"preset": spec.preset, **dict(spec.overrides)}
+    bad = {k: (cfg.get(k), v) for k, v in wanted.items() if cfg.get(k) != v and k != "t_max"}
+    if bad:
+        diff = ", ".join(f"{k}: started with {a!r}, asked for {b!r}" for k, (a, b) in bad.items())
+        raise ValueError(f"the unfinished run {d} started with other settings ({diff}); rerun with the same "
+                         f"options to continue it, or use another --root (nothing was changed)")
+
+
 class RunInterrupted(KeyboardInterrupt):
     """A run stopped by Ctrl-C (its checkpoint is saved; rerun the suite to continue)."""
 
@@ -463,7 +481,8 @@ def run_suite(methods: Optional[Sequence[str]] = None, maps: Optional[Sequence[s
     mps = resolve_maps(maps, extra_maps)
     specs = make_specs(ms, mps, seeds, preset, t_max, budget_scale, overrides)
     for s in specs:  # an unreadable or foreign result.json stops the suite before it writes anything
-        read_result(s.run_dir(root) / "result.json")
+        if read_result(s.run_dir(root) / "result.json") is None:
+            check_unfinished(s, root)
     if ray is not None:
         _import_ray()
         if ray not in ("local", "auto"):

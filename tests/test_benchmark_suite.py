@@ -154,6 +154,12 @@ def test_killed_suite_continues_from_the_checkpoint_with_the_same_numbers(tmp_pa
         assert "rerun the same command" in out and "Checkpoint saved" in out
     # not finished: no result.json, and no temp file counts as one
     assert not (run / "result.json").exists()
+    before = _tree_digest(root)
+    with pytest.raises(ValueError, match=r"seed1 started with other settings \(test_interval: started with 300, "
+                                         r"asked for 999\)"):
+        S.run_suite(["vdn"], ["3m"], [1], t_max=1200, root=root, overrides={**TINY, "test_interval": 999},
+                    progress=False, plot=False)
+    assert _tree_digest(root) == before
     (run / ".result.json.k1ll3d.tmp").write_text('{"format": "marl-course.bench')  # as a kill mid-write leaves it
     assert B.load_results(root).empty
     S.run_suite(["vdn"], ["3m"], [1], t_max=1200, root=root, overrides=dict(TINY), progress=False, plot=False)
