@@ -12,13 +12,14 @@ MAP ?= 3m
 PRESET ?= fast
 TRAIN_ARGS ?=
 
-.PHONY: help install lab test unit notebooks exercises check-exercises execute-solutions train benchmark slides slides-lint clean
+.PHONY: help install lab test unit notebooks exercises check-exercises execute-solutions train benchmark suite slides slides-lint clean
 
 help:
 	@echo "make lab            install (once) and start JupyterLab on notebooks/  (LAB_ARGS=--no-browser ...)"
 	@echo "make test           install (once), unit tests, nbval over notebooks/ and solutions/"
 	@echo "make train ALG=qmix MAP=3m [PRESET=fast] [TRAIN_ARGS='--t-max 200000']"
 	@echo "make benchmark      simulator throughput and map difficulty (benchmarks/env_throughput.py, difficulty.py)"
+	@echo "make suite [SUITE_ARGS='--methods qmix --maps 3m --seeds 1 --t-max 20000']  the methods x maps x seeds benchmark (resumable; assets/benchmark/)"
 	@echo "make exercises      regenerate notebooks/ (student versions) from solutions/"
 	@echo "make slides         reveal.js decks of every notebook in build/slides/ (offline; open index.html)"
 	@echo "make execute-solutions  re-run solutions/ at the default budget, store the outputs, record the times in README.md"
@@ -79,6 +80,10 @@ notebooks: install
 execute-solutions: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m course_lib.tools.record_times
 	$(BIN)/python -m course_lib.tools.make_exercises
+
+SUITE_ARGS ?=
+suite: install
+	$(BIN)/python benchmarks/suite.py $(SUITE_ARGS)
 
 train: install
 	$(BIN)/python -m course_lib.train --alg $(ALG) --map $(MAP) --preset $(PRESET) $(TRAIN_ARGS)
