@@ -25,12 +25,20 @@ import sys
 import time
 from typing import Dict, Iterable, Optional
 
-__all__ = ["progress", "NotebookBar", "in_notebook", "TIMING_RE", "format_bar"]
+__all__ = ["progress", "NotebookBar", "in_notebook", "TIMING_RE", "format_bar", "PROGRESS_METADATA", "is_progress_output"]
 
 #: The machine-dependent tail of a bar's line (elapsed seconds and rate), e.g. ``[95 s, 1,052 step/s]``.
 TIMING_RE = re.compile(r"\s*\[[0-9.,]+ s(?:, [0-9.,]+ [^\]]*/s)?\]")
 
 _WIDTH = 20  # characters of the bar itself
+
+#: Output metadata that marks a stored progress bar (slide decks leave these outputs out).
+PROGRESS_METADATA = {"course_lib": "progress"}
+
+
+def is_progress_output(output: Dict) -> bool:
+    """True for a stored notebook output (nbformat dict) that is one of these progress bars."""
+    return output.get("metadata", {}).get("course_lib") == PROGRESS_METADATA["course_lib"]
 
 
 def in_notebook() -> bool:
@@ -92,7 +100,7 @@ class NotebookBar:
         self._start = time.perf_counter()
         self._last_draw = 0.0
         self.closed = False
-        self._handle = display(_Text(self._line(final=False)), display_id=True)
+        self._handle = display(_Text(self._line(final=False)), display_id=True, metadata=PROGRESS_METADATA)
 
     def _line(self, final: bool) -> str:
         elapsed = time.perf_counter() - self._start
@@ -108,7 +116,7 @@ class NotebookBar:
         if final or now - self._last_draw >= self.mininterval:
             self._last_draw = now
             if self._handle is not None:
-                self._handle.update(_Text(self._line(final)))
+                self._handle.update(_Text(self._line(final)), metadata=PROGRESS_METADATA)
 
     def update(self, n: int = 1) -> None:
         """Advance by ``n`` units."""

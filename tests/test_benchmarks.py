@@ -73,3 +73,11 @@ def test_acorm_throughput_quick_run_writes_both_methods_and_a_profile(tmp_path):
     assert saved["runs"][1]["acorm_over_qmix"] == pytest.approx(ratio, rel=0.01)
     prof = saved["profiles"][0]["breakdown"]
     assert prof["collection (runner.collect)"]["seconds"] > 0 and "of which batched K-means" in " ".join(prof)
+
+
+def test_threads_benchmark_child_measures_with_the_requested_threads(tmp_path):
+    mod = _load("threads")
+    one = mod.run_child("simulate", 8, 1, 400, tmp_path)
+    two = mod.run_child("simulate", 8, 2, 400, tmp_path)
+    assert one["threads"] == 1 and two["threads"] == 2
+    assert one["rate"] > 0 and two["rate"] > 0

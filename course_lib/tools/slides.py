@@ -58,6 +58,8 @@ import sys
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from course_lib.progress import is_progress_output
+
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "slides_template"
 TEMPLATE_NAME = "course_reveal"
@@ -142,7 +144,7 @@ def output_lines(output) -> float:
     if kind == "error":
         return _text_lines("\n".join(output.get("traceback", [])))
     data = output.get("data", {})
-    if WIDGET_MIME in data:
+    if WIDGET_MIME in data or is_progress_output(output):
         return 0.0
     if any(m in data for m in IMAGE_MIMES):
         return image_lines(output)
@@ -539,7 +541,7 @@ def copy_vendor(modules: Path, out: Path) -> None:
 
 
 def prepare_for_deck(nb: Dict) -> Dict:
-    """A copy of ``nb`` ready to export: widget outputs (progress bars) and widget state dropped, CDN
+    """A copy of ``nb`` ready to export: progress bars (widgets or course_lib's text bars) and widget state dropped, CDN
     stylesheets in HTML outputs pointed at ``vendor/``."""
     nb = copy.deepcopy(nb)
     nb.get("metadata", {}).pop("widgets", None)
@@ -549,7 +551,7 @@ def prepare_for_deck(nb: Dict) -> Dict:
         outs = []
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if WIDGET_MIME in data:
+            if WIDGET_MIME in data or is_progress_output(out):
                 continue
             if "text/html" in data:
                 text = _source({"source": data["text/html"]})
