@@ -82,7 +82,7 @@ def _first_appearance_order(labels: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def batched_kmeans(x: torch.Tensor, k: int, n_iter: int = 10,
-                   generator: Optional[torch.Generator] = None) -> torch.Tensor:
+                   generator: Optional[torch.Generator] = None, n_init: int = 3) -> torch.Tensor:
     """K-means (k-means++ seeding, then Lloyd iterations) of ``G`` independent point sets at once.
 
     Args:
@@ -91,28 +91,43 @@ def batched_kmeans(x: torch.Tensor, k: int, n_iter: int = 10,
         n_iter: Lloyd iterations (assignment + mean update); a fixed count, so no host synchronisation.
         generator: a ``torch.Generator`` (CPU, or on ``x``'s device) for the seeding; the same generator
             state gives the same labels.
+        n_init: independent seedings per group, run side by side (``[n_init * G, N, D]``); each group keeps
+            the one with the lowest inertia (scikit-learn's ``n_init``; one seeding occasionally merges two
+            well-separated clusters).
     Returns:
         ``labels: [G, N]`` long in ``0..min(k, N)-1``, numbered in order of first appearance per group.
     Raises:
-        ValueError: ``x`` not 3-D, ``k`` or ``n_iter`` not a positive integer.
+        ValueError: ``x`` not 3-D, ``k``, ``n_iter`` or ``n_init`` not a positive integer.
     """
     _check(x, k)
-    if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
-        raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}")
+    for name, v in (("n_iter", n_iter), ("n_init", n_init)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
     x = x.detach()
     G, N, D = x.shape
     if G == 0:
         return torch.zeros(0, N, dtype=torch.long, device=x.device)
     k = min(k, N)
+    if n_init > 1:
+        xr = x.repeat(n_init, 1, 1)  # [n_init * G, N, D]: restart r of group g is row r * G + g
+        labels = _lloyd(xr, k, n_iter, generator)
+        inertia = _inertia(xr, labels, k).view(n_init, G)
+        best = inertia.argmin(dim=0)  # [G]
+        labels = labels.view(n_init, G, N)[best, torch.arange(G, device=x.device)]
+    else:
+        labels = _lloyd(x, k, n_iter, generator)
+    return _first_appearance_order(labels, k)
+
+
+def _lloyd(x: torch.Tensor, k: int, n_iter: int, generator: Optional[torch.Generator]) -> torch.Tensor:
+    """k-means++ seeding then ``n_iter`` Lloyd iterations: ``x [G, N, D] -> labels [G, N]``."""
+    G, N, D = x.shape
     centres = _kmeanspp(x, k, generator)
-    labels = None
     for _ in range(n_iter):
-        d2 = torch.cdist(x, centres).pow(2) if D > 0 else x.new_zeros(G, N, k)  # [G, N, k]
-        labels = d2.argmin(dim=-1)
+        labels = torch.cdist(x, centres).argmin(dim=-1)  # nearest centre, [G, N]
         means, counts = cluster_means(x, labels, k)
         centres = torch.where(counts.unsqueeze(-1) > 0, means, centres)  # an empty cluster keeps its centre
-    labels = torch.cdist(x, centres).argmin(dim=-1)
-    return _first_appearance_order(labels, k)
+    return torch.cdist(x, centres).argmin(dim=-1)
 
 
 def kmeans_inertia(x: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
@@ -128,6 +143,10 @@ def kmeans_inertia(x: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tenso
         raise ValueError(f"labels must have shape {tuple(x.shape[:2])}, got {tuple(labels.shape)}")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= k):
         raise ValueError(f"labels must lie in 0..{k - 1}, got values in {int(labels.min())}..{int(labels.max())}")
+    return _inertia(x, labels, k)
+
+
+def _inertia(x: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
     means, _ = cluster_means(x, labels, k)
     centre = means.gather(1, labels.unsqueeze(-1).expand(-1, -1, x.shape[-1]))  # [G, N, D]
     return ((x - centre) ** 2).sum(dim=(1, 2))

@@ -1,4 +1,4 @@
-"""Train IQL, VDN, QMIX or QTRAN on a SMAC map: ``train(alg, map_name, ...) -> Run``, and its CLI.
+"""Train IQL, VDN, QMIX, QTRAN or ACORM on a SMAC map: ``train(alg, map_name, ...) -> Run``, and its CLI.
 
 The loop (pymarl's ``run.py`` with pymarl2's parallel runner):
 
@@ -427,7 +427,7 @@ def train(alg: str, map_name: str, preset: str = "pymarl", seed: int = 0, t_max:
     """Train ``alg`` on ``map_name`` and return a :class:`Run`.
 
     Args:
-        alg: ``"iql" | "vdn" | "qmix" | "qtran"``.
+        alg: ``"iql" | "vdn" | "qmix" | "qtran" | "acorm"``.
         map_name: a SMAC map (``course_lib.envs.list_maps()``).
         preset: ``"pymarl"`` (published defaults) or ``"fast"`` (pymarl2 tricks, quick on a CPU).
         seed: one seed for everything (same seed, same device: same numbers).

@@ -39,3 +39,16 @@ def test_benchmarks_leave_autograd_switched_on(tmp_path):
 
     _load("difficulty").main(["--maps", "3m", "--battles", "4", "--out", str(tmp_path / "d.json")])
     assert torch.is_grad_enabled()
+
+
+def test_acorm_throughput_quick_run_writes_both_methods_and_a_profile(tmp_path):
+    out = tmp_path / "a.json"
+    res = _load("acorm_throughput").main(["--quick", "--t-max", "1200", "--device", "cpu", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["runs"] == res["runs"]
+    assert [(r["alg"], r["map"]) for r in saved["runs"]] == [("qmix", "3m"), ("acorm", "3m")]
+    assert all(r["env_steps"] >= 1200 and r["env_steps_per_s"] > 0 for r in saved["runs"])
+    ratio = saved["runs"][1]["env_steps_per_s"] / saved["runs"][0]["env_steps_per_s"]
+    assert saved["runs"][1]["acorm_over_qmix"] == pytest.approx(ratio, rel=0.01)
+    prof = saved["profiles"][0]["breakdown"]
+    assert prof["collection (runner.collect)"]["seconds"] > 0 and "of which batched K-means" in " ".join(prof)

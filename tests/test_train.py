@@ -70,7 +70,7 @@ def test_bad_config_input_is_explained():
         make_config("qmix", "3m", learning_rate=1e-3)
     with pytest.raises(TypeError, match="hypernet_layers"):  # a QMIX field is not a VDN field
         make_config("vdn", "3m", hypernet_layers=2)
-    with pytest.raises(ValueError, match=r"unknown algorithm 'qplex'.*\['iql', 'qmix', 'qtran', 'vdn'\]"):
+    with pytest.raises(ValueError, match=r"unknown algorithm 'qplex'.*\['acorm', 'iql', 'qmix', 'qtran', 'vdn'\]"):
         make_config("qplex", "3m")
     with pytest.raises(ValueError, match="unknown preset 'slow'"):
         make_config("qmix", "3m", "slow")
@@ -219,7 +219,7 @@ def test_cli_help_lists_algorithms_and_maps():
     out = subprocess.run([sys.executable, "-m", "course_lib.train", "--help"], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr
-    for alg in ("iql", "vdn", "qmix", "qtran"):
+    for alg in ("iql", "vdn", "qmix", "qtran", "acorm"):
         assert alg in out.stdout
     for m in list_maps():
         assert m in out.stdout

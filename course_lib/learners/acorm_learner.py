@@ -19,8 +19,9 @@ A **contrastive update**: agent embeddings of every (episode, step) of the batch
 ``cluster_num`` clusters over the N agents of each (episode, step), all at once
 (:func:`course_lib.cluster.batched_kmeans`, on the training device); queries from the role encoder, keys from
 its momentum copy; the bilinear InfoNCE loss (:func:`~course_lib.learners.contrastive.contrastive_role_loss`);
-Adam ``cl_lr`` over the role encoder and ``W`` (64 x 64, initialised uniform in [0, 1)). After every update
-that changed the role encoder (contrastive or TD) the key encoder follows by EMA with ``role_tau``.
+Adam ``cl_lr`` over the role encoder and ``W`` (64 x 64, initialised uniform in [0, 1)). After every contrastive
+update the key encoder follows the role encoder by EMA with ``role_tau`` (MoCo-style: the momentum encoder
+moves once per contrastive step, so its lag is counted in contrastive updates, whatever the preset).
 
 Deviation from the released code (a bug there, the paper's intent here): the released code calls
 ``.detach()`` on the keys without assigning the result, so the keys stay attached to the graph. A momentum
@@ -172,7 +173,7 @@ class ACORMLearner(QLearner):
         return v
 
     def td_update(self, batch: EpisodeBatch) -> Dict[str, float]:
-        """One TD step on both TD optimisers, lr schedule, soft target and key-encoder updates."""
+        """One TD step on both TD optimisers and the lr schedule (the caller does the soft target update)."""
         out = self.loss(batch)
         self.optimizer.zero_grad(set_to_none=True)
         self.embed_optimizer.zero_grad(set_to_none=True)
@@ -183,7 +184,6 @@ class ACORMLearner(QLearner):
         for s in self.schedulers:
             s.step()
         self.rl_steps += 1
-        momentum_update(self.key_encoder, self.agent.role_encoder, self.config.role_tau)
         stats = {k: float(v.detach()) for k, v in out.items()}
         stats["grad_norm"] = float(grad_norm)
         return stats

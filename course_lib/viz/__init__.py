@@ -1,0 +1,1 @@
+"""Pictures for the research methods (ACORM: :mod:`course_lib.viz.acorm`)."""
