@@ -205,3 +205,27 @@ def test_concepts(capsys):
     assert "not answered" in out and "not an option" in out
     with pytest.raises(ExerciseFailed, match="not implemented yet"):
         nb07.check_concepts(_stub)
+
+
+# ---------------------------------------------------------------- the shipped model of notebook 07
+@pytest.mark.parametrize("name", ["acorm_2s3z_seed0.pt", "qmix_2s3z_seed0.pt"])
+def test_shipped_assets_load_with_weights_only_and_rebuild(name):
+    from pathlib import Path
+
+    from course_lib.config import config_from_dict
+    from course_lib.train import build_networks
+
+    path = Path(__file__).resolve().parents[1] / "assets" / "acorm" / name
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    assert ckpt["alg"] == name.split("_")[0] and ckpt["map_name"] == "2s3z"
+    cfg = config_from_dict(ckpt["config"])
+    mac, mixer = build_networks(cfg, ckpt["sizes"], "cpu")
+    mac.agent.load_state_dict(ckpt["agent"])  # strict: every tensor present, shapes right
+    mixer.load_state_dict(ckpt["mixer"])
+    assert 0.0 <= ckpt["final"]["win_rate"] <= 1.0 and ckpt["final"]["env_steps"] > 0
+    if ckpt["alg"] == "acorm":
+        steps = [s["env_steps"] for s in ckpt["snapshots"]]
+        assert steps == sorted(steps) and steps[-1] == int(ckpt["final"]["env_steps"])
+        for s in ckpt["snapshots"]:
+            mac.agent.load_state_dict(s["agent"])
+    assert (path.parent / "README.md").exists()
