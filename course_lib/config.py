@@ -229,6 +229,7 @@ class ACORMConfig(BaseConfig):
     lr_decay_every: int = 500  # ... every this many RL train steps (ACORM lr_decay_steps: 500)
     use_contrastive: bool = True  # False = ablation without the contrastive loss (no CL pre-training or updates)
     use_attention: bool = True  # False = ablation: plain two-layer QMIX hypernetworks on the state
+    mixer_role_grad: bool = False  # True = the TD gradient also flows from the mixer into the roles (unstable here)
 
     def agent_kwargs(self, sizes: Dict[str, int]) -> Dict[str, Any]:
         return dict(embed_dim=self.embed_dim, role_dim=self.role_dim)

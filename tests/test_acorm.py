@@ -250,8 +250,9 @@ def _tiny_learner(**over):
     from course_lib.train import build_networks
 
     torch.manual_seed(0)
-    cfg = make_config("acorm", "3m", "fast", pretrain_ae_steps=2, pretrain_cl_steps=2, cl_interval=2, batch_size=4,
-                      **over)
+    kw = dict(pretrain_ae_steps=2, pretrain_cl_steps=2, cl_interval=2, batch_size=4)
+    kw.update(over)
+    cfg = make_config("acorm", "3m", "fast", **kw)
     env = BatchedSMAC("3m", 4, device="cpu", seed=0, auto_reset=False)
     sizes = {"n_agents": env.n_agents, "n_actions": env.n_actions, "obs_dim": env.obs_dim, "state_dim": env.state_dim}
     mac, mixer = build_networks(cfg, sizes)
@@ -287,12 +288,12 @@ def test_learner_phases_optimisers_and_the_detached_key_encoder():
 
 
 def test_autoencoder_and_contrastive_losses_decrease_on_a_fixed_batch():
-    learner, buf = _tiny_learner()
+    learner, buf = _tiny_learner(role_tau=1e-6)  # keys (almost) frozen: the loss of the queries and W alone
     batch = buf.sample(4)
     ae = [learner.autoencoder_update(batch) for _ in range(30)]
     assert ae[-1] < 0.5 * ae[0]
-    cl = [learner.contrastive_update(batch) for _ in range(30)]
-    assert cl[-1] < cl[0]
+    cl = [learner.contrastive_update(batch) for _ in range(20)]
+    assert all(b <= a + 1e-6 for a, b in zip(cl, cl[1:])) and cl[-1] < cl[0], cl
 
 
 def test_lr_decays_and_ablation_without_contrastive_loss():
@@ -394,3 +395,46 @@ def test_train_acorm_runs_and_resume_is_bit_identical(tmp_path):
     h = _params(half)
     assert any(not torch.equal(h[k], a[k]) for k in a)
     assert list(full.curves["env_steps"]) == list(resumed.curves["env_steps"])
+
+
+def test_td_gradient_reaches_the_roles_through_the_q_network_only():
+    learner, buf = _tiny_learner(pretrain_ae_steps=0, pretrain_cl_steps=0)
+    batch = buf.sample(4)
+    out = learner.loss(batch)
+    out["loss"].backward()
+    role_grad = [p.grad for p in learner.agent.role_encoder.parameters()]
+    assert all(g is not None and g.abs().sum() > 0 for g in role_grad)  # via the Q-network's input
+    # the mixer alone (Q-values and states fixed) gives the roles no gradient
+    learner.agent.zero_grad(set_to_none=True)
+    q, h = learner.mac.unroll(batch.obs, batch.actions)
+    learner._mix(learner.mixer, q.max(-1).values.detach(), batch.state, h).sum().backward()
+    assert all(p.grad is None for p in learner.agent.role_encoder.parameters())
+    learner.config.mixer_role_grad = True
+    q, h = learner.mac.unroll(batch.obs, batch.actions)
+    learner._mix(learner.mixer, q.max(-1).values.detach(), batch.state, h).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in learner.agent.role_encoder.parameters())
+
+
+def test_ci_sized_acorm_run_on_3m_learns_and_its_contrastive_loss_decreases(tmp_path):
+    """About a minute on one core. Fast preset; K = 2 because on 3m (N = 3) the published K = 3 puts every agent
+    in its own cluster (no positive pair but the anchor itself); shorter pre-training and epsilon schedule."""
+    from course_lib import evaluate, train
+    from course_lib.envs import BatchedSMAC
+    from course_lib.runners import EpisodeRunner
+
+    env = BatchedSMAC("3m", 32, device="cpu", seed=11, auto_reset=False)
+    random_policy = EpisodeRunner(env, MultiAgentController(env.n_agents, env.n_actions, env.obs_dim), None,
+                                  seed=0).collect(64, epsilon=1.0)
+    run = train("acorm", "3m", preset="fast", seed=1, t_max=16_000, run_dir=tmp_path / "r", progress=False,
+                cluster_num=2, pretrain_ae_steps=10, pretrain_cl_steps=10, cl_interval=5, epsilon_anneal_time=10_000)
+    L = run.learner
+    assert L.rl_steps > 30 and L.cl_updates >= 16 and L.ae_steps == 10
+    ae = [v for _, v in L.ae_history]
+    assert ae[-1] < 0.7 * ae[0]
+    # the contrastive loss decreases while it is the only objective (pre-training on fresh batches); in the RL
+    # phase the TD loss moves the role encoder too and the loss can rise again (see the learner's docstring)
+    cl_pre = [v for _, v in L.cl_history[:10]]
+    assert np.mean(cl_pre[-3:]) < np.mean(cl_pre[:3]), cl_pre
+    res = evaluate(run, n_episodes=64, seed=4242, device="cpu")
+    assert random_policy.win_rate <= 0.1
+    assert res["win_rate"] >= random_policy.win_rate + 0.3, (res, run.curves)

@@ -96,8 +96,12 @@ class QLearner:
             if missing:
                 raise ValueError(f"{type(mixer).__name__} needs inputs {missing} that agent "
                                  f"{type(mac.agent).__name__} does not provide (it provides {sorted(extras)})")
-            kw = {k: extras[k] for k in needs}
+            kw = self.mixer_extra_inputs({k: extras[k] for k in needs})
         return mixer(qs, states, **kw).squeeze(-1)
+
+    def mixer_extra_inputs(self, extras: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Hook: the agent's extra outputs as the mixer receives them (unchanged here; a learner may detach them)."""
+        return extras
 
     def update_targets(self, hard: bool = True, tau: float = 1.0) -> None:
         """Copy (``hard``) or Polyak-average (``tau``) the online networks into the targets."""
