@@ -78,7 +78,7 @@ notebooks: install
 	COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest notebooks solutions --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
 execute-solutions: install
-	OMP_NUM_THREADS=1 $(BIN)/python -m course_lib.tools.record_times
+	$(BIN)/python -m course_lib.tools.record_times
 	$(BIN)/python -m course_lib.tools.make_exercises
 
 SUITE_ARGS ?=
