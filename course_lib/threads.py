@@ -2,12 +2,23 @@
 
 PyTorch starts with one intra-op thread per core. The course's workloads are small: GRU agents of width
 64 on batches of a few hundred sequences, mixers of width 32, simulator batches of 1-1024 battles whose every
-operation touches a few kilobytes. Splitting such operations over threads costs more in hand-offs than it
-gains, and when another process is busy (a browser, a second notebook, a lecture's screen recording) a thread
-that waits for a descheduled partner stalls the whole operation. Measured on the course's 2-core machine
-under load (``benchmarks/threads.py``, results in ``benchmarks/results/threads.json``): the 3m simulator at 8 /
-64 / 1024 / 4096 battles ran 4-60 times slower on 2 threads than on 1, and training had the same pattern.
-Even on an idle machine a second thread gains little for these sizes.
+operation touches a few kilobytes. Splitting such operations over threads gains little, and when another
+process is busy (a browser, a second notebook, a lecture's screen recording) a thread that waits for a
+descheduled partner stalls every operation. Measured on the course's 2-core machine
+(``python benchmarks/threads.py``, ``benchmarks/results/threads.json``; 2 threads relative to 1):
+
+=========================  ===========  ==========================
+workload                   idle machine  one other busy process
+=========================  ===========  ==========================
+simulator, 8 battles       0.99x        0.30x
+simulator, 64 battles      0.99x        0.36x
+simulator, 1024 battles    1.23x        0.48x
+training (QMIX, 3m)        1.19x        0.43x
+DRQN (notebook 02)         1.02x        0.32x
+=========================  ===========  ==========================
+
+A second thread gains at most about 20% on an idle machine and loses a factor of 2-3 as soon as anything
+else runs, which on a laptop is most of the time.
 
 So, on the CPU, :func:`apply` sets **one thread** (``torch.set_num_threads(1)``), once per process, the first time
 course_lib trains, evaluates or builds a simulator; the GPU is unaffected. ``train`` can then use the second core
