@@ -62,9 +62,9 @@ test: check-exercises slides-lint
 		--nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
 
 # Slide structure of the stored notebooks (title slide, no overflowing slide, no solution in a student deck).
-# Notebooks without any slide metadata are skipped with a note until `slides annotate` has run on them.
+# Every stored notebook carries slide metadata (`python -m course_lib.tools.slides annotate solutions/*.ipynb`, then `make exercises`).
 slides-lint: install
-	$(BIN)/python -m course_lib.tools.slides lint --skip-unannotated solutions/*.ipynb notebooks/*.ipynb
+	$(BIN)/python -m course_lib.tools.slides lint solutions/*.ipynb notebooks/*.ipynb
 
 # One deck per notebook: build/slides/NN_name.slides.html (executed solutions) and
 # NN_name.student.slides.html (exercises unsolved), assets in build/slides/vendor/, index.html.

@@ -199,9 +199,8 @@ def test_real_notebooks_annotated_copies_pass_lint(tmp_path):
 @pytest.mark.parametrize("path", STORED, ids=[f"{p.parent.name}/{p.name}" for p in STORED])
 def test_stored_notebook_slides(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
-    if not S.is_annotated(nb):
-        pytest.skip(f"{path.parent.name}/{path.name} has no slide metadata yet: run "
-                    f"`python -m course_lib.tools.slides annotate solutions/*.ipynb` then `make exercises`")
+    assert S.is_annotated(nb), (f"{path.parent.name}/{path.name} has no slide metadata: run "
+                                f"`python -m course_lib.tools.slides annotate solutions/*.ipynb` then `make exercises`")
     assert S.lint_notebook(nb, name=f"{path.parent.name}/{path.name}") == []
     if not S.is_student(nb):
         assert S.annotate_notebook(nb) == nb, "run `python -m course_lib.tools.slides annotate` on it"
