@@ -44,6 +44,12 @@ $(SLIDE_ASSETS): course_lib/tools/slides_assets/package.json $(SLIDE_LOCK)
 
 install: $(STAMP) $(SLIDE_ASSETS)
 
+# Ray (optional for the course, requirements-cluster.txt) so that `make test` also runs the suite's Ray test.
+CLUSTER_STAMP := $(VENV)/.cluster-installed
+$(CLUSTER_STAMP): requirements-cluster.txt $(STAMP)
+	$(BIN)/python -m pip install -r requirements-cluster.txt
+	@touch $(CLUSTER_STAMP)
+
 # Root at the repository (solutions/ stays one click away); opens on notebooks/00_welcome.ipynb.
 # As root (containers, cloud machines) Jupyter needs --allow-root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
@@ -57,7 +63,7 @@ exercises: install
 	$(BIN)/python -m course_lib.tools.make_exercises
 
 # Unit tests and notebooks in one pytest run: one summary line, then the per-notebook timing table.
-test: check-exercises slides-lint
+test: check-exercises slides-lint $(CLUSTER_STAMP)
 	COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks solutions \
 		--nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
 
