@@ -377,7 +377,6 @@ class Trainer:
         newest ``n_envs`` episodes join the next iteration's batches), the gain a second CPU core at work.
         """
         cfg = self.config
-        can_train = self.buffer.can_sample(cfg.batch_size)
         if not cfg.overlap_collection:
             self._record(self.runner.collect(cfg.n_envs, self.schedule))
             if self.buffer.can_sample(cfg.batch_size):
@@ -387,7 +386,7 @@ class Trainer:
         with torch.no_grad():
             for pa, pm in zip(self.act_mac.parameters(), self.mac.parameters()):
                 pa.copy_(pm)
-        if not can_train:
+        if not self.buffer.can_sample(cfg.batch_size):
             self._record(self.runner.collect(cfg.n_envs, self.schedule))
             return
         batches = [self.buffer.sample(cfg.batch_size) for _ in range(cfg.train_steps_per_iter)]
