@@ -79,6 +79,8 @@ def test_counts_match_the_modules_for_every_algorithm_and_map():
             want = {"agent": numel(mac), "mixer": numel(mixer), "total": numel(mac) + numel(mixer)}
             assert got == want, (alg, map_name)
             in_dim = sizes["obs_dim"] + sizes["n_actions"] + sizes["n_agents"]
+            if cfg.agent == "acorm":  # no closed form in the notebooks for ACORM's three-part agent
+                continue
             if cfg.agent == "mixrt":
                 closed = mixrt_agent_parameters(in_dim, sizes["n_actions"], cfg.rnn_hidden_dim, cfg.tree_depth)
             else:

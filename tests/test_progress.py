@@ -16,7 +16,8 @@ class _Handle:
     def __init__(self):
         self.shown = []
 
-    def update(self, obj):
+    def update(self, obj, metadata=None):
+        assert metadata == P.PROGRESS_METADATA  # every redraw keeps the mark that slide decks look for
         self.shown.append(repr(obj))
 
 
@@ -24,7 +25,8 @@ def test_notebook_bar_ends_on_the_finished_line(monkeypatch):
     handle = _Handle()
     first = []
 
-    def fake_display(obj, display_id=False):
+    def fake_display(obj, display_id=False, metadata=None):
+        assert metadata == P.PROGRESS_METADATA
         first.append(repr(obj))
         return handle
 
@@ -56,3 +58,10 @@ def test_progress_outside_a_notebook_is_tqdm_and_disable_is_silent(capsys):
     assert silent.n == 2
     with pytest.raises(ValueError, match="total must be"):
         P.NotebookBar(total=-1)
+
+
+def test_progress_outputs_are_recognised_in_a_stored_notebook():
+    assert P.is_progress_output({"output_type": "display_data", "metadata": dict(P.PROGRESS_METADATA),
+                                 "data": {"text/plain": "qmix 3m ..."}})
+    assert not P.is_progress_output({"output_type": "display_data", "metadata": {}, "data": {"text/plain": "x"}})
+    assert not P.is_progress_output({"output_type": "stream", "text": "x"})

@@ -133,7 +133,19 @@ def _text_lines(text: str) -> float:
 
 
 def _is_animation(html_text: str) -> bool:
-    return "anim_img" in html_text or "<video" in html_text or "animation" in html_text.lower()
+    return ("anim_img" in html_text or "<video" in html_text or "animation" in html_text.lower()
+            or "data:image/gif;base64," in html_text)
+
+
+def _gif_size(html_text: str) -> Optional[Tuple[float, float]]:
+    """(width, height) of the first inline GIF of an HTML output (course_lib's replays), from its header."""
+    m = re.search(r"data:image/gif;base64,([A-Za-z0-9+/=]{16})", html_text)
+    if not m:
+        return None
+    head = base64.b64decode(m.group(1)[:16])
+    if head[:3] != b"GIF":
+        return None
+    return float(struct.unpack("<H", head[6:8])[0]), float(struct.unpack("<H", head[8:10])[0])
 
 
 def output_lines(output) -> float:
@@ -150,6 +162,9 @@ def output_lines(output) -> float:
         return image_lines(output)
     if "text/html" in data:
         text = _source({"source": data["text/html"]})
+        gif = _gif_size(text)
+        if gif is not None and gif[0] > 0:
+            return float(math.ceil(min(IMAGE_MAX_PX, gif[1] * min(1.0, SLIDE_WIDTH_PX / gif[0])) / LINE_PX))
         if _is_animation(text):
             return float(ANIMATION_LINES)
         rows = text.count("<tr")

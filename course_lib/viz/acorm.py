@@ -199,37 +199,22 @@ def animate_clusters(snapshots: Sequence[dict], clusters, interval: int = 200, s
         snapshots: ``T + 1`` frames (``collect_episode(...)["snapshots"]``); clusters: ``[T, N]``; the final
             frame uses the last step's clusters.
     Returns:
-        an ``IPython.display.HTML`` player.
+        the offline player of :func:`course_lib.envs.smac.render.animate` (an animated GIF).
     """
-    import matplotlib.pyplot as plt
-    from IPython.display import HTML
-    from matplotlib.animation import FuncAnimation
-
-    from ..envs.smac.render import _draw, _figsize, _resolve_view
+    from ..envs.smac.render import animate
 
     C = _np2(clusters, "clusters", 2).astype(int)
     if len(snapshots) not in (len(C), len(C) + 1):
         raise ValueError(f"clusters cover {len(C)} steps but there are {len(snapshots)} snapshots (expected T or T+1)")
-    idx = list(range(len(snapshots)))
-    if max_frames is not None and len(idx) > max_frames:
-        idx = sorted(set(np.linspace(0, len(idx) - 1, max_frames).round().astype(int).tolist()))
-    v = _resolve_view([snapshots[i] for i in idx], "auto")
-    fig, ax = plt.subplots(figsize=_figsize(v, size), dpi=dpi)
-    plt.close(fig)
-    fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
+    marked = [dict(s, acorm_clusters=C[min(i, len(C) - 1)]) for i, s in enumerate(snapshots)]
 
-    def update(j):
-        i = idx[j]
-        s = snapshots[i]
-        ax.clear()
-        _draw(ax, s, view=v)
-        n = C.shape[1]
+    def rings(ax, s):
+        c = s["acorm_clusters"]
+        n = len(c)
         pos = np.asarray(s["pos"], dtype=float).reshape(-1, 2)[:n]
         alive = np.asarray(s["alive"], dtype=bool).reshape(-1)[:n]
-        c = C[min(i, len(C) - 1)]
         ax.scatter(pos[alive, 0], pos[alive, 1], s=260, facecolors="none", linewidths=2.5,
                    edgecolors=[CLUSTER_COLORS[x % len(CLUSTER_COLORS)] for x in c[alive]])
-        return []
 
-    anim = FuncAnimation(fig, update, frames=len(idx), interval=interval, blit=False)
-    return HTML(anim.to_jshtml(default_mode="once"))
+    return animate(marked, interval=interval, size=size, dpi=dpi, max_frames=max_frames, view="auto",
+                   overlay=rings)

@@ -428,7 +428,8 @@ def follow_views(snapshots: Sequence[dict], window: int = 4, margin: float = 2.5
 
 
 def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, dpi: int = 90,
-            max_frames: Optional[int] = 80, view="follow", fmt: str = "gif", legend: bool = True):
+            max_frames: Optional[int] = 80, view="follow", fmt: str = "gif", legend: bool = True,
+            overlay: Optional[Callable] = None):
     """Replay an episode inside a notebook; returns an ``IPython.display.HTML``.
 
     Args:
@@ -442,6 +443,8 @@ def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, d
             last frame. ``"jshtml"``: matplotlib's JavaScript player (play/pause/step buttons; its icons
             are drawn as plain text here so they need no web font).
         legend: draw the legend under the picture.
+        overlay: optional ``overlay(ax, snapshot)`` called after each frame is drawn, to add marks of your
+            own (ACORM's cluster rings: :func:`course_lib.viz.acorm.animate_clusters`).
     """
     import base64
     import io
@@ -472,6 +475,8 @@ def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, d
         def update(i):
             ax.clear()
             _draw(ax, snaps[i], view=views[i], show_legend=legend)
+            if overlay is not None:
+                overlay(ax, snaps[i])
             return []
 
         anim = FuncAnimation(fig, update, frames=len(snaps), interval=interval, blit=False)
@@ -483,6 +488,8 @@ def animate(snapshots: Sequence[dict], interval: int = 200, size: float = 4.0, d
     for snap, frame_view in zip(snaps, views):
         ax.clear()
         _draw(ax, snap, view=frame_view, show_legend=legend)
+        if overlay is not None:
+            overlay(ax, snap)
         fig.canvas.draw()
         rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
         frames.append(Image.fromarray(rgb).quantize(colors=64, method=Image.Quantize.MEDIANCUT))
