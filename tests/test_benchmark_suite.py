@@ -290,3 +290,13 @@ def test_readme_results_table_equals_the_summary_file():
     assert (ROOT / "assets" / "benchmark" / "curves.png").exists()
     man = json.loads((ROOT / "assets" / "benchmark" / "manifest.json").read_text())
     assert man["format"] == B.FORMAT and man["command"].startswith("python benchmarks/suite.py")
+
+
+def test_a_later_sweep_on_another_map_keeps_the_earlier_maps_in_the_manifest(tmp_path):
+    S.run_suite(["vdn"], ["3m"], [0], t_max=300, root=tmp_path, overrides=dict(TINY), progress=False, plot=False)
+    S.run_suite(["vdn"], ["2s3z"], [0], t_max=300, root=tmp_path, overrides=dict(TINY), progress=False, plot=False)
+    man = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(man["budgets"]) == ["3m", "2s3z"] and man["budgets"]["3m"]["t_max"] == 300
+    assert len(man["history"]) == 2
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert list(summary["map_name"]) == ["3m", "2s3z"]
