@@ -30,7 +30,6 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .agents.soft_tree import RecurrentTreeCell, reach_probabilities
 
@@ -150,7 +149,7 @@ def episode_importance(run_or_mac, map_name: str, seed: int = 0, mixer=None, max
         ``"marine_0"``), ``frames`` (T + 1 snapshots or None), ``map_name``, ``seed``. Arrays are NumPy.
     """
     from .envs import BatchedSMAC
-    from .runners.episode_runner import select_actions
+    from .runners.episode_runner import greedy_episode_steps
 
     mac, mixer, env_args = _resolve(run_or_mac, mixer)
     cell = _as_cell(mac)
@@ -162,43 +161,28 @@ def episode_importance(run_or_mac, map_name: str, seed: int = 0, mixer=None, max
     names = list(env.get_obs_feature_names())
     input_names = names + ([f"last_action_{a}" for a in range(mac.n_actions)] if mac.obs_last_action else []) \
         + ([f"agent_id_{i}" for i in range(mac.n_agents)] if mac.obs_agent_id else [])
-    N, A = mac.n_agents, mac.n_actions
-    cur = env.reset()
-    snap0 = env.snapshot(0)
-    types = list(snap0["unit_type"])[:N]
+    N = mac.n_agents
+    types = list(env.snapshot(0)["unit_type"])[:N]
     agent_names = [f"{t}_{i}" for i, t in enumerate(types)]
-    frames = [snap0] if record_frames else None
-    hidden = mac.init_hidden(1)
-    last = torch.zeros(1, N, A, device=dev)
     rec = {k: [] for k in ("imp", "w", "q", "qtot", "alive", "actions", "rewards")}
-    won = False
-    limit = env.episode_limit if max_steps is None else int(max_steps)
-    was_training = mac.training
-    mac.eval()
-    with torch.no_grad():
-        for _ in range(limit):
-            obs, state, avail = cur["obs"].float(), cur["state"].float(), cur["avail"].bool()
-            x = mac.build_inputs(obs, last)  # [1, N, x_dim]
-            rec["imp"].append(feature_importance(cell, x, hidden)[0])
-            q, hidden = mac.step(obs, last, hidden)
-            actions = select_actions(q, avail, 0.0)
-            chosen = q.gather(-1, actions.unsqueeze(-1)).squeeze(-1)  # [1, N]
-            rec["q"].append(chosen[0])
+    frames, won = [], False
+    for step in greedy_episode_steps(env, mac, max_steps=max_steps, snapshots=record_frames):
+        x = mac.build_inputs(step["obs"][None], step["last_onehot"][None])  # [1, N, x_dim]
+        with torch.no_grad():
+            rec["imp"].append(feature_importance(cell, x, step["hidden_in"][None])[0])
+            chosen = step["q"].gather(-1, step["actions"].unsqueeze(-1)).squeeze(-1)[None]  # [1, N]
             if mixer is not None and hasattr(mixer, "weights"):
-                w = mixer.weights(chosen, state)
+                w = mixer.weights(chosen, step["state"][None])
                 rec["w"].append(w[0])
                 rec["qtot"].append((w * chosen).sum(-1)[0])
-            rec["alive"].append(~avail[0, :, 0])  # in SMAC only dead agents may (and must) take no-op
-            rec["actions"].append(actions[0])
-            cur, reward, terminated, info = env.step(actions)
-            rec["rewards"].append(reward[0].float())
-            last = F.one_hot(actions, A).float()
-            if record_frames:
-                frames.append(env.snapshot(0))
-            if bool(terminated[0]):
-                won = bool(info["battle_won"][0])
-                break
-    mac.train(was_training)
+        rec["q"].append(chosen[0])
+        rec["alive"].append(~step["avail"][:, 0])  # in SMAC only dead agents may (and must) take no-op
+        rec["actions"].append(step["actions"])
+        rec["rewards"].append(torch.tensor(step["reward"]))
+        if record_frames:
+            frames += ([step["snapshot_before"]] if not frames else []) + [step["snapshot"]]
+        won = step["won"]
+    frames = frames if record_frames else None
     O = len(names)
 
     def stack(key):

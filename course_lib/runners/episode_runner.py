@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Union
 import torch
 import torch.nn.functional as F
 
-__all__ = ["select_actions", "EpisodeRunner", "RunnerStats", "greedy_episodes"]
+__all__ = ["select_actions", "EpisodeRunner", "RunnerStats", "greedy_episodes", "greedy_episode_steps"]
 
 
 def select_actions(q: torch.Tensor, avail: torch.Tensor, epsilon: float,
@@ -288,3 +288,45 @@ def greedy_episodes(env, mac, n_episodes: Optional[int] = None) -> Dict[str, obj
     mac.train(was_training)
     return {"win_rate": float(won[:k].float().mean()), "return": float(ret[:k].mean()), "won": won[:k].cpu(),
             "returns": ret[:k].cpu(), "lengths": length[:k].cpu()}
+
+
+def greedy_episode_steps(env, mac, max_steps: Optional[int] = None, snapshots: bool = False):
+    """Play one greedy episode in game 0 of ``env`` (created with ``auto_reset=False``) and yield every step.
+
+    The one loop behind the pictures of a trained team (ACORM's roles and attention, MIXRTs' feature
+    importance): each yielded dict holds, for the step just taken, ``obs [N, O]``, ``state [S]``,
+    ``avail [N, A]``, ``last_onehot [N, A]`` (the previous actions, as the agents read them),
+    ``hidden_in`` / ``hidden [N, H]`` (recurrent state before / after the step), ``q [N, A]``,
+    ``actions [N]``, ``reward`` (float), ``terminated`` and ``won`` (bool) and, with ``snapshots``,
+    ``snapshot_before`` / ``snapshot`` (the game before / after the step, for the replay). Runs without gradients, with the controller in eval mode (restored after).
+    """
+    dev = mac.device
+    N, A = mac.n_agents, mac.n_actions
+    cur = env.reset()
+    hidden = mac.init_hidden(1)
+    last = torch.zeros(1, N, A, device=dev)
+    limit = env.episode_limit if max_steps is None else int(max_steps)
+    was_training = mac.training
+    mac.eval()
+    try:
+        with torch.no_grad():
+            for _ in range(limit):
+                obs, state, avail = cur["obs"].to(dev).float(), cur["state"].to(dev).float(), cur["avail"].to(dev).bool()
+                hidden_in = hidden
+                before = env.snapshot(0) if snapshots else None
+                q, hidden = mac.step(obs, last, hidden)
+                actions = select_actions(q, avail, 0.0)
+                cur, reward, terminated, info = env.step(actions)
+                done = bool(terminated[0])
+                step = {"obs": obs[0], "state": state[0], "avail": avail[0], "last_onehot": last[0],
+                        "hidden_in": hidden_in[0], "hidden": hidden[0], "q": q[0], "actions": actions[0],
+                        "reward": float(reward[0]), "terminated": done,
+                        "won": bool(info["battle_won"][0]) if done else False}
+                if snapshots:
+                    step["snapshot_before"], step["snapshot"] = before, env.snapshot(0)
+                last = F.one_hot(actions, A).float()
+                yield step
+                if done:
+                    break
+    finally:
+        mac.train(was_training)

@@ -44,7 +44,7 @@ def collect_episode(run_or_mac, mixer=None, map_name: Optional[str] = None, seed
     from ..agents import ACORMAgent
     from ..cluster import batched_kmeans
     from ..envs import BatchedSMAC
-    from ..runners.episode_runner import select_actions
+    from ..runners.episode_runner import greedy_episode_steps
 
     mac = run_or_mac
     if hasattr(run_or_mac, "learner") and hasattr(run_or_mac, "config"):
@@ -61,29 +61,17 @@ def collect_episode(run_or_mac, mixer=None, map_name: Optional[str] = None, seed
     k = int(cluster_num or 3)
     dev = mac.device
     env = BatchedSMAC(map_name, 1, device=dev, seed=seed, auto_reset=False, **(env_args or {}))
-    cur = env.reset()
-    snaps = [env.snapshot(0)]
-    hidden = mac.init_hidden(1)
-    last = torch.zeros(1, env.n_agents, env.n_actions, device=dev)
-    hs, states, qs, acts, alive = [], [], [], [], []
-    ret, won = 0.0, False
+    steps = list(greedy_episode_steps(env, mac, snapshots=True))
+    snaps = [st["snapshot_before"] for st in steps] + [steps[-1]["snapshot"]]
+    hs = [st["hidden"] for st in steps]
+    states = [st["state"] for st in steps]
+    qs = [st["q"] for st in steps]
+    acts = [st["actions"] for st in steps]
+    alive = [torch.as_tensor(sn["alive"][: env.n_agents], dtype=torch.bool) for sn in snaps[:-1]]
+    ret, won = sum(st["reward"] for st in steps), steps[-1]["won"]
     was_training = mac.training
     mac.eval()
     with torch.no_grad():
-        for _ in range(env.episode_limit):
-            q, hidden = mac.step(cur["obs"].to(dev), last, hidden)
-            a = select_actions(q, cur["avail"].to(dev), 0.0)
-            hs.append(hidden[0])
-            states.append(cur["state"][0].to(dev).float())
-            qs.append(q[0])
-            acts.append(a[0])
-            alive.append(torch.as_tensor(snaps[-1]["alive"][: env.n_agents], dtype=torch.bool))
-            cur, reward, term, info = env.step(a)
-            snaps.append(env.snapshot(0))
-            ret += float(reward[0])
-            if bool(term[0]):
-                won = bool(info["battle_won"][0])
-                break
         H = torch.stack(hs)  # [T, N, H]
         ex = mac.extras(H)
         emb, roles = ex["embedding"], ex["roles"]
