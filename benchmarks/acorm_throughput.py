@@ -9,7 +9,8 @@ For every map, ``train(alg, map, preset="fast", t_max=...)`` runs for QMIX and f
 env steps per second and the ratio ACORM / QMIX (the issue asks for at least 0.5). ``--repeats R`` alternates the two methods R times
 and keeps each one's median (a shared machine's load changes from minute to minute). ACORM's budget includes its
 pre-training phases; ``--t-max`` should be long enough that most of it is the RL phase (the fast preset's
-pre-training takes 30 train steps = 240 episodes). A second ACORM run under ``cProfile`` splits its time into
+pre-training takes 30 train steps = 240 episodes). Before the runs, the FLOPs of one TD update of each (same
+batch of episodes) give the arithmetic ratio, a floor for the slowdown on a CPU. A second ACORM run under ``cProfile`` splits its time into
 collection, TD updates, contrastive updates (with the batched K-means), autoencoder updates and evaluation.
 Prints a table and writes ``benchmarks/results/acorm_throughput.json``. Run with ``OMP_NUM_THREADS`` set to the
 threads you want PyTorch to use (the stored numbers say which).
@@ -86,6 +87,51 @@ def profile_acorm(map_name: str, t_max: int, device: str, seed: int, test_interv
             "top_self_time": [{"function": f"{Path(f).name}:{n}", "self_s": round(v[2], 2)} for (f, _, n), v in top]}
 
 
+def td_update_cost(map_name: str, batch_size: int = 64, seed: int = 0, repeats: int = 5) -> dict:
+    """Cost of one TD update (forward + backward + optimiser) of QMIX and of ACORM in its RL phase, on the **same**
+    batch of episodes: FLOPs counted by ``torch.utils.flop_counter`` (matrix products and attention; the GRU
+    kernels are not counted, so both numbers are lower bounds) and the median seconds over ``repeats`` calls on
+    the CPU with course_lib's thread choice.
+
+    The ratio says how much more work ACORM's env step carries at the fast preset's update rate: where arithmetic
+    dominates (a CPU), a floor for how much slower it is, whatever the implementation.
+    """
+    import statistics
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from course_lib.config import make_config
+    from course_lib.train import Trainer
+
+    out, batch = {}, None
+    for alg in ("acorm", "qmix"):
+        cfg = make_config(alg, map_name, "fast", batch_size=batch_size, buffer_size=batch_size)
+        with tempfile.TemporaryDirectory() as d:
+            tr = Trainer(cfg, seed, torch.device("cpu"), Path(d))
+            if batch is None:  # episodes of the untrained ACORM agents, fed to both learners
+                while not tr.buffer.can_sample(batch_size):
+                    tr.runner.collect(batch_size)
+                batch = tr.buffer.sample(batch_size)
+            learner = tr.learner
+            if alg == "acorm":  # skip the pre-training phases: time a TD update
+                learner.ae_steps, learner.cl_pre_steps = cfg.pretrain_ae_steps, cfg.pretrain_cl_steps
+                step = learner.td_update
+            else:
+                step = lambda b: learner.train(b, 0)  # noqa: E731
+            with FlopCounterMode(display=False) as fc:
+                step(batch)
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                step(batch)
+                times.append(time.perf_counter() - t0)
+            out[alg] = {"gflop": round(fc.get_total_flops() / 1e9, 2), "seconds": round(statistics.median(times), 4)}
+    out["flop_ratio"] = round(out["acorm"]["gflop"] / out["qmix"]["gflop"], 2)
+    out["time_ratio"] = round(out["acorm"]["seconds"] / out["qmix"]["seconds"], 2)
+    out.update(map=map_name, batch_size=batch_size, batch_time_steps=int(batch.obs.shape[1] - 1))
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--maps", nargs="+", default=["3m", "5m_vs_6m"])
@@ -100,6 +146,12 @@ def main(argv=None) -> int:
     maps = ["3m"] if a.quick else a.maps
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) if a.device == "auto" else [a.device]
     results, profiles = [], []
+    flops = [td_update_cost(m) for m in maps]
+    for f in flops:
+        print(f"{f['map']:10s} one TD update on the same batch ({f['batch_size']} episodes x {f['batch_time_steps']} "
+              f"steps): QMIX {f['qmix']['gflop']} GFLOP {f['qmix']['seconds']:.3f} s, ACORM {f['acorm']['gflop']} "
+              f"GFLOP {f['acorm']['seconds']:.3f} s: {f['flop_ratio']}x the FLOPs, {f['time_ratio']}x the time",
+              flush=True)
     for dev in devices:
         for m in maps:
             t_max = a.t_max or (QUICK_T_MAX if a.quick else T_MAX).get(m, 20_000)
@@ -141,7 +193,7 @@ def main(argv=None) -> int:
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    res = {"meta": meta, "runs": results, "profiles": profiles}
+    res = {"meta": meta, "runs": results, "profiles": profiles, "td_update_cost": flops}
     save_json(res, a.out)
     return res
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["CURVES_DIR", "MAKE_CURVES_COMMAND", "list_saved_curves", "load_curves", "plot_saved_curves"]
+__all__ = ["CURVES_DIR", "MAKE_CURVES_COMMAND", "list_saved_curves", "load_curves", "plot_saved_curves",
+           "compare_at_steps"]
 
 CURVES_DIR = Path(__file__).resolve().parents[1] / "assets" / "curves"
 MAKE_CURVES_COMMAND = "python benchmarks/learning.py"
@@ -151,6 +153,53 @@ def plot_saved_curves(alg: Names = None, map_name: Names = None, y: str = "test_
                 ax.set_title(f"{ax.get_title()}\n({note})")
     fig.tight_layout()
     return fig
+
+
+def compare_at_steps(curves: pd.DataFrame, steps: Sequence[int], y: str = "test_win_rate",
+                     window: int = 3) -> pd.DataFrame:
+    """Methods side by side at equal env steps: mean over seeds of each seed's last ``window`` evaluations at or
+    before each budget in ``steps``.
+
+    Args:
+        curves: long curves (``alg, seed, env_steps`` and ``y`` columns), e.g. from :func:`load_curves`.
+        steps: the budgets (env steps) to compare at.
+        y: the column to compare (default the greedy test win rate).
+        window: evaluations averaged per seed (one evaluation of 32 battles is noisy).
+    Returns:
+        A DataFrame indexed by ``alg`` with one column per budget holding ``"mean ± std (n seeds)"`` strings,
+        and ``"not reached"`` where some seed's run stopped more than one evaluation interval before that budget
+        (a method is compared only where all its seeds got there).
+    Raises:
+        ValueError: ``steps`` empty or not positive, ``window`` < 1, or a required column missing.
+    """
+    steps = [int(s) for s in steps]
+    if not steps or min(steps) <= 0:
+        raise ValueError(f"steps must be a non-empty list of positive env-step budgets, got {steps}")
+    if int(window) < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    missing = [c for c in ("alg", "seed", "env_steps", y) if c not in curves.columns]
+    if missing:
+        raise ValueError(f"curves lack the column(s) {missing}; got {list(curves.columns)}")
+    table: Dict[str, Dict[str, str]] = {}
+    for alg, g in curves.groupby("alg", sort=False):
+        row: Dict[str, str] = {}
+        for budget in steps:
+            vals = []
+            for _, gs in g.groupby("seed"):
+                gs = gs.sort_values("env_steps")
+                interval = float(gs["env_steps"].diff().median()) if len(gs) > 1 else 0.0
+                if gs["env_steps"].max() < budget - interval:
+                    vals = None
+                    break
+                vals.append(float(gs.loc[gs["env_steps"] <= budget, y].iloc[-int(window):].mean()))
+            key = f"{budget:,} steps"
+            if vals is None:
+                row[key] = "not reached"
+            else:
+                arr = np.asarray(vals)
+                row[key] = f"{arr.mean():.2f} ± {arr.std():.2f} ({len(arr)})"
+        table[str(alg)] = row
+    return pd.DataFrame(table).T.rename_axis("alg")
 
 
 #: Caveats printed under a map's panel by :func:`plot_saved_curves` (see ``assets/curves/README.md``).

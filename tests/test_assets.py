@@ -102,3 +102,53 @@ def test_plot_saved_curves_present_and_absent(curves_dir, tmp_path_factory, caps
 def test_default_directory_is_the_repository_assets_folder():
     assert assets.CURVES_DIR.parts[-2:] == ("assets", "curves")
     assert (assets.CURVES_DIR.parent.parent / "course_lib").is_dir()
+
+
+def test_compare_at_steps_means_last_evaluations_and_marks_budgets_not_reached():
+    import pandas as pd
+
+    from course_lib.assets import compare_at_steps
+
+    rows = []
+    for seed, wins in ((0, [0.0, 0.2, 0.4, 0.6, 0.8]), (1, [0.0, 0.0, 0.2, 0.4, 0.6])):
+        for k, w in enumerate(wins):
+            rows.append({"alg": "a", "seed": seed, "env_steps": 10_000 * k, "test_win_rate": w})
+    for k, w in enumerate([0.1, 0.3]):  # method b stopped at 10k steps
+        rows.append({"alg": "b", "seed": 0, "env_steps": 10_000 * k, "test_win_rate": w})
+    t = compare_at_steps(pd.DataFrame(rows), [20_000, 40_000], window=2)
+    # seed 0: mean(0.2, 0.4) = 0.3, seed 1: mean(0.0, 0.2) = 0.1 -> 0.20 ± 0.10
+    assert t.loc["a", "20,000 steps"] == "0.20 ± 0.10 (2)"
+    assert t.loc["a", "40,000 steps"] == "0.60 ± 0.10 (2)"
+    assert t.loc["b", "20,000 steps"] == "0.20 ± 0.00 (1)"  # within one evaluation interval of its end
+    assert t.loc["b", "40,000 steps"] == "not reached"
+    with pytest.raises(ValueError, match="steps must be"):
+        compare_at_steps(pd.DataFrame(rows), [])
+    with pytest.raises(ValueError, match="lack the column"):
+        compare_at_steps(pd.DataFrame(rows).drop(columns="seed"), [10_000])
+
+
+def test_saved_5m_vs_6m_comparison_has_three_seeds_per_method():
+    from course_lib.assets import load_curves
+
+    df = load_curves(["qmix", "acorm", "mixrts"], "5m_vs_6m")
+    assert df.groupby("alg")["seed"].nunique().to_dict() == {"acorm": 3, "mixrts": 3, "qmix": 3}
+    assert df.groupby("alg")["env_steps"].max().min() >= 150_000
+
+
+def test_readme_5m_vs_6m_table_equals_the_saved_curves():
+    """The README's 'Longer runs on 5m_vs_6m' table is what compare_at_steps computes from assets/curves."""
+    import re
+    from pathlib import Path
+
+    from course_lib.assets import compare_at_steps, load_curves
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("**Longer runs on 5m_vs_6m**"):]
+    rows = {m.group(1): [c.strip() for c in m.group(2).split("|")]
+            for m in re.finditer(r"^\| (QMIX|ACORM|MIXRTs) \|(.*)\|$", section, re.M)}
+    assert set(rows) == {"QMIX", "ACORM", "MIXRTs"}
+    table = compare_at_steps(load_curves(["qmix", "acorm", "mixrts"], "5m_vs_6m"),
+                             [100_000, 150_000, 300_000, 600_000])
+    for name, cells in rows.items():
+        want = [v if v == "not reached" else v.rsplit(" (", 1)[0] for v in table.loc[name.lower()]]
+        assert cells == want, (name, cells, want)

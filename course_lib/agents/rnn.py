@@ -14,6 +14,7 @@ within float tolerance (tested) and is several times faster on the long, narrow 
 """
 from __future__ import annotations
 
+import warnings
 from typing import Optional, Tuple
 
 import torch
@@ -21,7 +22,28 @@ from torch import nn
 
 from .base import AgentBase
 
-__all__ = ["RNNAgent"]
+__all__ = ["RNNAgent", "gru_sequence"]
+
+
+def gru_sequence(cell: nn.GRUCell, x: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
+    """Run ``cell`` over whole sequences in one fused call (``torch.gru``, what ``nn.GRU`` calls).
+
+    Args:
+        cell: the ``GRUCell`` whose weights to use (the gate layout ``r, z, n`` is the same as ``nn.GRU``'s).
+        x: ``[batch, time, input_size]``.
+        h0: ``[batch, hidden_size]`` initial state.
+    Returns:
+        ``[batch, time, hidden_size]``: the hidden state after every step.
+
+    On CUDA, cuDNN packs the four weight tensors into one buffer on every call and warns that they are not
+    one contiguous chunk; for these small cells the copy costs microseconds, so the warning is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+        hs, _ = torch.gru(x, h0.unsqueeze(0).contiguous(),
+                          [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh],
+                          True, 1, 0.0, cell.training, False, True)  # biases, 1 layer, no dropout, batch_first
+    return hs
 
 
 class RNNAgent(AgentBase):
@@ -79,7 +101,5 @@ class RNNAgent(AgentBase):
         B = inputs.shape[0]
         h = self.init_hidden(B, inputs.device) if h0 is None else h0.reshape(B, self.hidden_dim)
         x = torch.relu(self.fc1(inputs))  # [B, T, H], every step at once
-        cell = self.rnn
-        hs, _ = torch.gru(x, h.unsqueeze(0).contiguous(), [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh],
-                          True, 1, 0.0, self.training, False, True)  # biases, 1 layer, no dropout, batch_first
+        hs = gru_sequence(self.rnn, x, h)
         return self.fc2(hs), hs

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..agents.rnn import gru_sequence
+
 __all__ = ["ACORMMixer", "RoleAttention"]
 
 
@@ -118,10 +120,7 @@ class ACORMMixer(nn.Module):
         """``(s' [B, T, S], query tokens [B, T, N, query_dim])``: the state GRU run over the whole episode."""
         s = F.relu(self.state_fc(states))
         B = s.shape[0]
-        cell = self.state_gru
-        h0 = s.new_zeros(1, B, cell.hidden_size)
-        hs, _ = torch.gru(s, h0, [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh],
-                          True, 1, 0.0, self.training, False, True)  # fused GRU over time on the cell's weights
+        hs = gru_sequence(self.state_gru, s, s.new_zeros(B, self.state_gru.hidden_size))  # fused GRU over time
         return s, hs.unflatten(-1, (self.n_agents, self.query_dim))
 
     def attention_weights(self, states: torch.Tensor, roles: torch.Tensor) -> torch.Tensor:
