@@ -12,13 +12,14 @@ MAP ?= 3m
 PRESET ?= fast
 TRAIN_ARGS ?=
 
-.PHONY: help install lab test unit notebooks exercises check-exercises execute-solutions train benchmark suite slides slides-lint clean
+.PHONY: help install lab test unit notebooks exercises check-exercises execute-solutions train benchmark benchmark-cuda suite slides slides-lint clean
 
 help:
 	@echo "make lab            install (once) and start JupyterLab on notebooks/  (LAB_ARGS=--no-browser ...)"
 	@echo "make test           install (once), unit tests, nbval over notebooks/ and solutions/"
 	@echo "make train ALG=qmix MAP=3m [PRESET=fast] [TRAIN_ARGS='--t-max 200000']"
 	@echo "make benchmark      simulator throughput and map difficulty (benchmarks/env_throughput.py, difficulty.py)"
+	@echo "make benchmark-cuda the GPU rows: simulator at 1k-64k games, training per method, GPU<->CPU copy audit (benchmarks/cuda.py)"
 	@echo "make suite [SUITE_ARGS='--methods qmix --maps 3m --seeds 1 --t-max 20000']  the methods x maps x seeds benchmark (resumable; assets/benchmark/)"
 	@echo "make exercises      regenerate notebooks/ (student versions) from solutions/"
 	@echo "make slides         reveal.js decks of every notebook in build/slides/ (offline; open index.html)"
@@ -97,6 +98,11 @@ train: install
 benchmark: install
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/env_throughput.py
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/difficulty.py
+
+# needs a CUDA GPU (exits with a clear message otherwise); also runs the CUDA-path tests
+benchmark-cuda: install
+	$(BIN)/python -m pytest -q tests/test_cuda_path.py -p no:cacheprovider
+	$(BIN)/python benchmarks/cuda.py
 
 clean:
 	rm -rf runs .pytest_cache build/slides

@@ -29,6 +29,7 @@ from course_lib.utils import save_json  # noqa: E402
 from course_lib.envs import BatchedSMAC, StarCraft2Env  # noqa: E402
 
 MAPS = ["3m", "2s3z", "MMM2", "27m_vs_30m"]
+COMPILE_MAX_ENVS = 64  # --compile measures compiled CPU steps up to this batch size (where overhead dominates)
 N_ENVS = [1, 64, 1024, 4096]
 
 
@@ -146,8 +147,8 @@ def main(argv=None) -> dict:
     p.add_argument("--facade-repeats", type=int, default=1,
                    help="measure the facade this many times and report the median (the machine may be noisy)")
     p.add_argument("--compile", action="store_true",
-                   help="also measure torch.compile'd steps on 3m (the facade and the first two batch sizes; "
-                        "about half a minute of compilation each)")
+                   help=f"also measure torch.compile'd CPU steps (every map, batches of up to {COMPILE_MAX_ENVS} "
+                        "games, and the facade; 10-30 s of compilation each)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "env_throughput.json"))
     args = p.parse_args(argv)
     maps = args.maps or (["3m"] if args.quick else MAPS)
@@ -156,17 +157,25 @@ def main(argv=None) -> dict:
     min_time = args.min_time if args.min_time is not None else (0.3 if args.quick else 2.0)
 
     rows = []
-    print(f"{'map':<12} {'n_envs':>6} {'device':<8} {'ms/step':>9} {'env-steps/s':>13}   (SMAX env-steps/s)")
+    print(f"{'map':<12} {'n_envs':>6} {'device':<8} {'ms/step':>9} {'env-steps/s':>13}"
+          + (f" {'compiled':>11}" if args.compile else "") + "   (SMAX env-steps/s)")
     for dev in devices:
         for m in maps:
             for b in n_envs:
                 row = bench_batched(m, b, dev, min_time, max_steps=2000, warmup=3 if args.quick else 10)
                 smax = bench_smax(m, b, min_time) if dev == "cpu" else None
                 row["smax_env_steps_per_s"] = smax["env_steps_per_s"] if smax else None
+                comp = ""
+                if args.compile and dev == "cpu" and b <= COMPILE_MAX_ENVS:  # small batches: per-op overhead
+                    c = bench_batched(m, b, dev, min_time, max_steps=20000, warmup=3, compile=True)
+                    row["compiled_env_steps_per_s"] = c["env_steps_per_s"]
+                    comp = f" {c['env_steps_per_s']:>11,.0f}"
+                elif args.compile:
+                    comp = f" {'':>11}"
                 rows.append(row)
                 extra = f"   ({smax['env_steps_per_s']:,.0f})" if smax else ""
                 print(f"{m:<12} {b:>6} {row['device']:<8} {row['ms_per_step']:>9.2f} "
-                      f"{row['env_steps_per_s']:>13,.0f}{extra}", flush=True)
+                      f"{row['env_steps_per_s']:>13,.0f}{comp}{extra}", flush=True)
     runs = [bench_facade("3m", min_time) for _ in range(max(1, args.facade_repeats))]
     fac = sorted(runs, key=lambda r: r["env_steps_per_s"])[len(runs) // 2]   # the median run
     fac["repeats"] = [round(r["env_steps_per_s"]) for r in runs]
@@ -175,11 +184,6 @@ def main(argv=None) -> dict:
     print(f"{'3m facade':<12} {1:>6} {'cpu':<8} {fac['ms_per_step']:>9.3f} {fac['env_steps_per_s']:>13,.0f}"
           f"   (StarCraft2Env: step + get_obs + get_state + get_avail_actions{note})")
     if args.compile:
-        for b in n_envs[:2]:
-            row = bench_batched("3m", b, "cpu", min_time, max_steps=5000, warmup=3, compile=True)
-            rows.append(row)
-            print(f"{'3m compiled':<12} {b:>6} {'cpu':<8} {row['ms_per_step']:>9.3f} "
-                  f"{row['env_steps_per_s']:>13,.0f}", flush=True)
         fac = bench_facade("3m", min_time, compile=True)
         rows.append(fac)
         print(f"{'3m facade c.':<12} {1:>6} {'cpu':<8} {fac['ms_per_step']:>9.3f} "

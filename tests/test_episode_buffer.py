@@ -89,6 +89,24 @@ def test_state_dict_roundtrip_continues_identically():
         EpisodeReplayBuffer(9, T, N, O, S, A).load_state_dict(sd)
 
 
+def test_full_buffer_state_is_not_copied_and_roundtrips_through_a_file(tmp_path):
+    """A full buffer's checkpoint state refers to the live storage (no second copy of gigabytes), a partly filled
+    one's is a copy; both restore the same buffer through torch.save / torch.load."""
+    a = EpisodeReplayBuffer(4, T, N, O, S, A, seed=3)
+    a.insert(make_episodes([1, 2]))
+    part = a.state_dict()
+    assert part["storage"]["obs"].data_ptr() != a.storage["obs"].data_ptr() and part["storage"]["obs"].shape[0] == 2
+    a.insert(make_episodes([3, 4, 5], tag0=10))  # 5 episodes into 4 slots: full, wrapped around
+    full = a.state_dict()
+    assert all(full["storage"][k].data_ptr() == v.data_ptr() for k, v in a.storage.items())
+    torch.save(full, tmp_path / "buf.pt")
+    b = EpisodeReplayBuffer(4, T, N, O, S, A, seed=0)
+    b.load_state_dict(torch.load(tmp_path / "buf.pt", weights_only=True))
+    for k, v in a.storage.items():
+        assert torch.equal(b.storage[k], v)
+    assert torch.equal(a.sample(3).obs, b.sample(3).obs)
+
+
 def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match="capacity"):
         EpisodeReplayBuffer(0, T, N, O, S, A)

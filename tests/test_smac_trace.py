@@ -81,3 +81,25 @@ def test_facade_runs_in_inference_mode_and_copies_continue_exactly():
     assert (env.get_state() == twin.get_state()).all() and env.get_avail_actions() == twin.get_avail_actions()
     env.batched._place(0, 0, health=10.0)              # the test hook still works on inference tensors
     assert env.batched.health[0, 0].item() == 10.0
+
+
+def _has_compiler() -> bool:
+    import shutil
+
+    return any(shutil.which(c) for c in ("g++", "c++", "clang++"))
+
+
+@pytest.mark.skipif(not _has_compiler(), reason="torch.compile on the CPU needs a C++ compiler (none on PATH)")
+def test_compiled_step_follows_the_same_rules_up_to_float_rounding():
+    """compile=True (the fast option at 1-64 games) plays the same battles: the same masks, rewards, terminations
+    and outcomes; only float rounding in the observations differs (inductor fuses and reorders arithmetic)."""
+    compiled = BatchedSMAC("3m", 8, seed=5, compile=True)
+    eager = BatchedSMAC("3m", 8, seed=5, trace=False)
+    a, b = _play(compiled, 60, 1), _play(eager, 60, 1)
+    for t, (x, y) in enumerate(zip(a, b)):
+        for k in x:
+            if x[k].is_floating_point():
+                assert torch.allclose(x[k], y[k], atol=1e-4, rtol=1e-5), f"'{k}' differs at step {t}"
+            else:
+                assert torch.equal(x[k], y[k]), f"'{k}' differs at step {t}"
+    assert eager.get_stats()["battles_game"] > 0  # the comparison covered whole battles and auto-resets
