@@ -24,6 +24,9 @@ from .base import AgentBase
 
 __all__ = ["RNNAgent", "gru_sequence"]
 
+# cuDNN's note that the GRUCell's weights are not one contiguous chunk (see gru_sequence): expected, harmless
+warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous", category=UserWarning)
+
 
 def gru_sequence(cell: nn.GRUCell, x: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
     """Run ``cell`` over whole sequences in one fused call (``torch.gru``, what ``nn.GRU`` calls).
@@ -36,14 +39,14 @@ def gru_sequence(cell: nn.GRUCell, x: torch.Tensor, h0: torch.Tensor) -> torch.T
         ``[batch, time, hidden_size]``: the hidden state after every step.
 
     On CUDA, cuDNN packs the four weight tensors into one buffer on every call and warns that they are not
-    one contiguous chunk; for these small cells the copy costs microseconds, so the warning is silenced here.
+    one contiguous chunk; for these small cells the copy costs microseconds, so that one warning is filtered
+    out when this module is imported (a process-wide filter: ``catch_warnings`` per call is not thread-safe,
+    and the learner runs in a second thread with ``overlap_collection``).
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
-        hs, _ = torch.gru(x, h0.unsqueeze(0).contiguous(),
-                          [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh],
-                          True, 1, 0.0, cell.training, False, True)  # biases, 1 layer, no dropout, batch_first
+    hs, _ = torch.gru(x, h0.unsqueeze(0).contiguous(), [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh],
+                      True, 1, 0.0, cell.training, False, True)  # biases, 1 layer, no dropout, batch_first
     return hs
+
 
 
 class RNNAgent(AgentBase):
