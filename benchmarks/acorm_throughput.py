@@ -22,7 +22,6 @@ import cProfile
 import os
 import platform
 import pstats
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course_lib import train  # noqa: E402
-from course_lib.utils import save_json  # noqa: E402
+from course_lib.utils import git_commit, save_json  # noqa: E402
 
 # budgets in env steps: long enough that ACORM's RL phase dominates (its pre-training ends near 6k steps on 3m)
 T_MAX = {"3m": 20_000, "5m_vs_6m": 20_000}
@@ -182,11 +181,7 @@ def main(argv=None) -> int:
         print(f"\nwhere ACORM's time goes ({pf['device']}, {pf['map']}, {pf['wall_s_with_profiler']} s under cProfile):")
         for label, v in pf["breakdown"].items():
             print(f"  {label:34s} {v['seconds']:8.2f} s  {100 * v['share']:5.1f} %")
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
-    except OSError:
-        commit = ""
+    commit = git_commit()
     meta = {"command": "python benchmarks/acorm_throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "commit": commit, "preset": "fast", "torch": torch.__version__, "python": platform.python_version(),
             "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),

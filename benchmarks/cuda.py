@@ -32,21 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from course_lib.utils import save_json  # noqa: E402
+from course_lib.utils import git_commit, save_json  # noqa: E402
 
 METHODS = ["iql", "vdn", "qmix", "qtran", "acorm", "mixrts"]
 SIM_MAPS = ["3m", "2s3z", "MMM2", "27m_vs_30m"]
 SIM_ENVS = [1024, 4096, 16384, 65536]
 
-
-def _commit() -> str:
-    import subprocess
-
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True).stdout.strip() or "unknown"
-    except Exception:
-        return "unknown"
 
 
 def part_sim(res: dict, quick: bool, save) -> None:
@@ -127,7 +118,7 @@ def main(argv=None) -> dict:
         raise SystemExit("benchmarks/cuda.py needs a CUDA device; torch.cuda.is_available() is False here")
     sys.path.insert(0, str(ROOT / "benchmarks"))
     res = {"meta": {"command": "python benchmarks/cuda.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-                    "commit": _commit(), "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__,
+                    "commit": git_commit(), "gpu": torch.cuda.get_device_name(0), "torch": torch.__version__,
                     "python": platform.python_version(), "started": time.strftime("%Y-%m-%d %H:%M:%S")},
            "sim": [], "train": [], "audit": []}
     save = lambda: save_json(res, a.out)  # noqa: E731

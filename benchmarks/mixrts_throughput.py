@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,15 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course_lib import train  # noqa: E402
-from course_lib.utils import save_json  # noqa: E402
+from course_lib.utils import git_commit, save_json  # noqa: E402
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "unknown"
-    except Exception:
-        return "unknown"
 
 
 def _sync(device: str) -> None:
@@ -120,7 +113,7 @@ def main(argv=None) -> dict:
                   f"{row['env_steps_per_s']:>12,.0f} {row['train_step_ms']:>14.1f} {rel:>8}", flush=True)
     result = {
         "command": "python benchmarks/mixrts_throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "commit": _commit(),
+        "commit": git_commit(),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),

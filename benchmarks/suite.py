@@ -75,6 +75,7 @@ if str(ROOT) not in sys.path:
 from course_lib.benchmark import (FORMAT, BenchmarkFormatError, atomic_write_bytes, atomic_write_text,  # noqa: E402
                                   check_format, first_reach, load_curves, load_results, plot_curves_grid,
                                   read_result, summarise, summary_markdown, update_readme)
+from course_lib.utils import git_commit  # noqa: E402
 
 DEFAULT_METHODS = ("iql", "vdn", "qmix", "qtran", "acorm", "mixrts")
 DEFAULT_MAPS = ("3m", "2s3z", "3s5z", "5m_vs_6m", "MMM2", "6h_vs_8z")
@@ -283,11 +284,10 @@ def record(root: Path, spec: RunSpec, result: Dict[str, Any], files: Optional[Di
 # ----------------------------------------------------------------------------------------------------
 def _git_commit() -> Dict[str, Any]:
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=20).stdout.strip()
+        head = git_commit(short=False)
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
                                     capture_output=True, text=True, timeout=20).stdout.strip())
-        return {"commit": head or "unknown", "dirty": dirty}
+        return {"commit": head, "dirty": dirty}
     except (OSError, subprocess.SubprocessError):
         return {"commit": "unknown", "dirty": None}
 

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from course_lib.utils import save_json  # noqa: E402
+from course_lib.utils import git_commit, save_json  # noqa: E402
 
 DEFAULT_BASELINE = "794d0d2"  # main before issue 14 (the step-by-step learner, PyTorch's default threads)
 
@@ -122,8 +122,7 @@ def main(argv=None) -> Dict:
         p.error(f"--t-max and --repeats must be positive, got {args.t_max} and {args.repeats}")
     import torch
 
-    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True).stdout.strip()
+    rev = git_commit()
     meta = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
             "current_commit": rev, "baseline": args.baseline, "t_max": args.t_max, "preset": "fast",
             "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),

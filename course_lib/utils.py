@@ -85,3 +85,16 @@ def save_json(obj, path) -> Path:
     out.write_text(json.dumps(obj, indent=2))
     print(f"wrote {out}")
     return out
+
+
+def git_commit(short: bool = True) -> str:
+    """The repository's current commit (``git rev-parse [--short] HEAD``), or ``"unknown"`` outside a git checkout
+    (e.g. a copied working tree). The benchmark scripts record it beside their results."""
+    import subprocess
+
+    args = ["git", "rev-parse"] + (["--short"] if short else []) + ["HEAD"]
+    try:
+        out = subprocess.run(args, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=20)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
