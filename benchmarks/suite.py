@@ -320,6 +320,9 @@ def write_manifest(root: Path, argv: Sequence[str], device: str, specs: Sequence
              "ray": ray_address, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     budgets = dict(old.get("budgets", {}))  # a later sweep adds maps; the earlier ones stay described
     budgets.update({s.map_name: {"preset": s.preset, "t_max": s.t_max, "full_budget": s.full_budget} for s in specs})
+    # the six maps in their documented order (easy to super hard), then any others in the order they came
+    rank = {m: k for k, m in enumerate(DEFAULT_MAPS)}
+    budgets = dict(sorted(budgets.items(), key=lambda kv: rank.get(kv[0], len(rank))))
     manifest = {"format": FORMAT, **entry, "packages": _packages(), "budgets": budgets,
                 "history": list(old.get("history", [])) + [entry]}
     return atomic_write_text(Path(root) / "manifest.json", json.dumps(manifest, indent=2))
@@ -494,7 +497,7 @@ def run_suite(methods: Optional[Sequence[str]] = None, maps: Optional[Sequence[s
         device = str(resolve_device("auto"))
     root.mkdir(parents=True, exist_ok=True)
     write_manifest(root, argv, device, specs, ray)
-    order = list(json.loads((root / "manifest.json").read_text())["budgets"])  # earlier sweeps' maps first
+    order = list(json.loads((root / "manifest.json").read_text())["budgets"])  # every sweep's maps, documented order
     mps = order + [m for m in mps if m not in order]
 
     def on_result(s: RunSpec, res: Dict[str, Any]) -> None:

@@ -135,20 +135,30 @@ def test_saved_5m_vs_6m_comparison_has_three_seeds_per_method():
     assert df.groupby("alg")["env_steps"].max().min() >= 150_000
 
 
-def test_readme_5m_vs_6m_table_equals_the_saved_curves():
-    """The README's 'Longer runs on 5m_vs_6m' table is what compare_at_steps computes from assets/curves."""
+README_CURVE_TABLES = [
+    # (the README's bold heading that opens the table, map, methods as the rows name them, budgets)
+    ("**Longer runs on 5m_vs_6m**", "5m_vs_6m", ("QMIX", "ACORM", "MIXRTs"), [100_000, 150_000, 300_000, 600_000]),
+    ("**3s5z_vs_3s6z**", "3s5z_vs_3s6z", ("QMIX", "ACORM"), [200_000, 300_000, 400_000, 500_000, 1_000_000]),
+]
+
+
+@pytest.mark.parametrize("heading, map_name, names, steps", README_CURVE_TABLES, ids=[t[1] for t in README_CURVE_TABLES])
+def test_readme_curve_tables_equal_the_saved_curves(heading, map_name, names, steps):
+    """Each README table of saved runs compared at equal env steps is what compare_at_steps computes from
+    assets/curves (the first table after its heading)."""
     import re
     from pathlib import Path
 
     from course_lib.assets import compare_at_steps, load_curves
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("**Longer runs on 5m_vs_6m**"):]
-    rows = {m.group(1): [c.strip() for c in m.group(2).split("|")]
-            for m in re.finditer(r"^\| (QMIX|ACORM|MIXRTs) \|(.*)\|$", section, re.M)}
-    assert set(rows) == {"QMIX", "ACORM", "MIXRTs"}
-    table = compare_at_steps(load_curves(["qmix", "acorm", "mixrts"], "5m_vs_6m"),
-                             [100_000, 150_000, 300_000, 600_000])
+    section = readme[readme.index(heading):]
+    section = section[section.index("\n|"):]
+    section = section[:section.index("\n\n")]  # the table: up to the first blank line
+    pattern = r"^\| (" + "|".join(map(re.escape, names)) + r") \|(.*)\|$"
+    rows = {m.group(1): [c.strip() for c in m.group(2).split("|")] for m in re.finditer(pattern, section, re.M)}
+    assert set(rows) == set(names)
+    table = compare_at_steps(load_curves([n.lower() for n in names], map_name), steps)
     for name, cells in rows.items():
         want = [v if v == "not reached" else v.rsplit(" (", 1)[0] for v in table.loc[name.lower()]]
         assert cells == want, (name, cells, want)

@@ -300,3 +300,11 @@ def test_a_later_sweep_on_another_map_keeps_the_earlier_maps_in_the_manifest(tmp
     assert len(man["history"]) == 2
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert list(summary["map_name"]) == ["3m", "2s3z"]
+
+
+def test_maps_keep_the_documented_order_whatever_order_the_sweeps_ran_in(tmp_path):
+    S.run_suite(["vdn"], ["2s3z"], [0], t_max=300, root=tmp_path, overrides=dict(TINY), progress=False, plot=False)
+    S.run_suite(["vdn"], ["8m", "3m"], [0], t_max=300, root=tmp_path, overrides=dict(TINY), progress=False, plot=False)
+    man = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(man["budgets"]) == ["3m", "2s3z", "8m"]  # the six maps easy -> super hard, others after
+    assert list(pd.read_csv(tmp_path / "summary.csv")["map_name"]) == ["3m", "2s3z", "8m"]
