@@ -75,6 +75,24 @@ def test_acorm_throughput_quick_run_writes_both_methods_and_a_profile(tmp_path):
     assert prof["collection (runner.collect)"]["seconds"] > 0 and "of which batched K-means" in " ".join(prof)
 
 
+def test_learner_profile_quick_run_splits_the_wall_time_and_the_learner_step(tmp_path):
+    out = tmp_path / "l.json"
+    res = _load("learner_profile").main(["--quick", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["wall_split"] == res["wall_split"] and saved["meta"]["commit"]
+    split = saved["wall_split"]
+    assert split["env_steps"] >= 3000 and split["learner_steps"] > 0
+    # the parts are measured inside the wall time: none exceeds it, and the iterations hold the collection
+    assert 0 < split["collect_s"] <= split["iterations_s"] + 1e-6 and split["iterations_s"] < split["wall_s"]
+    parts = saved["learner_parts_ms"]
+    named = [k for k, v in parts.items() if isinstance(v, float) and k not in ("total", "filled_fraction")]
+    assert {"online unroll", "target unroll", "backward", "optimiser step"} <= set(named)
+    assert parts["total"] == pytest.approx(sum(parts[k] for k in named), rel=1e-6)
+    assert 0 < parts["filled_fraction"] <= 1 and parts["batch_shape"][0] == 64
+    assert set(saved["contention_ms_per_step"]) == {"alone", "beside a collector thread", "beside a simulator process"}
+    assert all(v > 0 for v in saved["contention_ms_per_step"].values())
+
+
 def test_threads_benchmark_child_measures_with_the_requested_threads(tmp_path):
     mod = _load("threads")
     one = mod.run_child("simulate", 8, 1, 400, tmp_path)
