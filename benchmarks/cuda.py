@@ -39,7 +39,6 @@ SIM_MAPS = ["3m", "2s3z", "MMM2", "27m_vs_30m"]
 SIM_ENVS = [1024, 4096, 16384, 65536]
 
 
-
 def part_sim(res: dict, quick: bool, save) -> None:
     from env_throughput import bench_batched
 

@@ -12,7 +12,7 @@ Three measurements, one process, CPU, the thread count ``course_lib`` chooses (1
    ``overlap_collection`` the iterations take about as long as the learner: the loop is learner-bound when
    ``learner ~ iterations``.
 2. **One learner step, part by part** (the steps of ``QLearner.loss`` and ``train`` timed separately on batches
-   from the run's own buffer): the online and target unrolls, the mixers, TD(lambda), backward, clipping, Adam.
+   from the run's own buffer; the first, untimed step checks that this copy still gives the learner's loss): the online and target unrolls, the mixers, TD(lambda), backward, clipping, Adam.
 3. **Contention**: the same learner steps alone, with a collector thread running beside them (as in
    ``train``), and with a simulator busy in a second process. If the thread costs much more than the process,
    the two threads fight over the interpreter; if both cost little, moving collection to a process cannot help.
@@ -140,6 +140,11 @@ def learner_parts(tr, steps: int) -> Dict[str, float]:
             t = tick("TD(lambda) targets", t)
         mask = batch.filled if q_taken.dim() == 2 else batch.filled.unsqueeze(-1).expand_as(q_taken)
         loss = ((q_taken - targets) * mask).pow(2).sum() / mask.sum()
+        if i == 0:  # the parts re-time QLearner.loss step by step: they must still compute the same loss
+            ref = float(L.loss(batch)["loss"])
+            if abs(float(loss) - ref) > 1e-5 * max(1.0, abs(ref)):
+                raise RuntimeError(f"learner_profile's copy of QLearner.loss gives {float(loss)!r}, the learner "
+                                   f"{ref!r}: update learner_parts to follow course_lib/learners/q_learner.py")
         L.optimizer.zero_grad(set_to_none=True)
         t = tick("loss", t)
         loss.backward()

@@ -32,8 +32,6 @@ from course_lib import train  # noqa: E402
 from course_lib.utils import git_commit, save_json  # noqa: E402
 
 
-
-
 def _sync(device: str) -> None:
     if str(device).startswith("cuda"):
         torch.cuda.synchronize()

@@ -93,6 +93,15 @@ def test_learner_profile_quick_run_splits_the_wall_time_and_the_learner_step(tmp
     assert all(v > 0 for v in saved["contention_ms_per_step"].values())
 
 
+def test_learner_profile_refuses_a_copy_of_the_loss_that_drifted_from_the_learner(monkeypatch):
+    mod = _load("learner_profile")
+    tr = mod._trainer("qmix", "3m", episodes=64)
+    real = mod.td_lambda_targets
+    monkeypatch.setattr(mod, "td_lambda_targets", lambda *a, **k: real(*a, **k) + 1.0)  # targets off by one
+    with pytest.raises(RuntimeError, match="copy of QLearner.loss"):
+        mod.learner_parts(tr, steps=1)
+
+
 def test_threads_benchmark_child_measures_with_the_requested_threads(tmp_path):
     mod = _load("threads")
     one = mod.run_child("simulate", 8, 1, 400, tmp_path)

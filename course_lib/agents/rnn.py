@@ -48,7 +48,6 @@ def gru_sequence(cell: nn.GRUCell, x: torch.Tensor, h0: torch.Tensor) -> torch.T
     return hs
 
 
-
 class RNNAgent(AgentBase):
     """GRU Q-network: one step of the action-observation history at a time.
 
