@@ -98,9 +98,10 @@ def wall_split(alg: str, map_name: str, t_max: int, seed: int = 0) -> Dict[str, 
     return acc
 
 
-def _trainer(alg: str, map_name: str, episodes: int, seed: int = 0):
+def _trainer(alg: str, map_name: str, episodes: int, run_dir: Path, seed: int = 0):
+    """A Trainer (collection not overlapped) whose buffer holds ``episodes`` episodes; files under ``run_dir``."""
     cfg = T.make_config(alg, map_name, "fast", overlap_collection=False)
-    tr = T.Trainer(cfg, seed, torch.device("cpu"), Path(tempfile.mkdtemp()) / "run")
+    tr = T.Trainer(cfg, seed, torch.device("cpu"), Path(run_dir) / "run")
     while tr.episodes < episodes:
         tr._record(tr.runner.collect(cfg.n_envs, tr.schedule))
     return tr
@@ -219,15 +220,16 @@ def main(argv: List[str] = None) -> dict:
         print(f"   {k[:-2]:<12} {split[k]:7.2f} s")
     print(f"   {split['learner_steps']} learner steps, {split['ms_per_learner_step']:.1f} ms each")
 
-    tr = _trainer(args.alg, args.map, episodes=max(8 * 8, 300 if not args.quick else 64))
-    parts = learner_parts(tr, args.steps)
+    with tempfile.TemporaryDirectory() as d:  # the Trainer's run folder, removed afterwards
+        tr = _trainer(args.alg, args.map, episodes=max(8 * 8, 300 if not args.quick else 64), run_dir=Path(d))
+        parts = learner_parts(tr, args.steps)
+        cont = contention(tr, args.steps)
     print(f"\n2. one learner step (batch {parts['batch_shape']}, {parts['filled_fraction']:.0%} of the steps real):")
     for k, v in parts.items():
         if isinstance(v, float) and k not in ("total", "filled_fraction"):
             print(f"   {k:<20} {v:6.2f} ms  {v / parts['total']:5.1%}")
     print(f"   {'total':<20} {parts['total']:6.2f} ms")
 
-    cont = contention(tr, args.steps)
     print("\n3. learner ms per step:", ", ".join(f"{k} {v:.1f}" for k, v in cont.items()))
 
     res = {"meta": {"command": "python benchmarks/learner_profile.py " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -93,9 +93,9 @@ def test_learner_profile_quick_run_splits_the_wall_time_and_the_learner_step(tmp
     assert all(v > 0 for v in saved["contention_ms_per_step"].values())
 
 
-def test_learner_profile_refuses_a_copy_of_the_loss_that_drifted_from_the_learner(monkeypatch):
+def test_learner_profile_refuses_a_copy_of_the_loss_that_drifted_from_the_learner(monkeypatch, tmp_path):
     mod = _load("learner_profile")
-    tr = mod._trainer("qmix", "3m", episodes=64)
+    tr = mod._trainer("qmix", "3m", episodes=64, run_dir=tmp_path)
     real = mod.td_lambda_targets
     monkeypatch.setattr(mod, "td_lambda_targets", lambda *a, **k: real(*a, **k) + 1.0)  # targets off by one
     with pytest.raises(RuntimeError, match="copy of QLearner.loss"):
